@@ -54,8 +54,8 @@ worker: install
 
 ## messages: refresh and compile the Vietnamese translations
 messages: install
-	cd quantriet && ../$(PY) -m django makemessages -l vi --no-obsolete --settings=quantriet.settings
-	cd quantriet && ../$(PY) -m django compilemessages --settings=quantriet.settings
+	cd quantriet && PYTHONPATH=.. ../$(PY) -m django makemessages -l vi --no-obsolete --settings=quantriet.settings
+	cd quantriet && PYTHONPATH=.. ../$(PY) -m django compilemessages --settings=quantriet.settings
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 
 from quantriet.org import services
 from quantriet.org.managers import can, has_any_grant, scope_paths
-from quantriet.org.validators import clean_national_id
 from quantriet.org.models import (
     Grant,
     Person,
@@ -22,6 +21,7 @@ from quantriet.org.models import (
     UnitEvent,
     UnitLevel,
 )
+from quantriet.org.validators import clean_national_id
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -92,7 +92,8 @@ class ChildInline(admin.TabularInline):
 class UnitAdminForm(forms.ModelForm):
     class Meta:
         model = Unit
-        fields = "__all__"
+        fields = ["code", "name", "level", "parent", "province_code", "province_name",
+                  "member_count", "valid_from", "valid_to"]
 
     def clean(self):
         data = super().clean()
@@ -109,7 +110,8 @@ class UnitAdminForm(forms.ModelForm):
 class PersonAdminForm(forms.ModelForm):
     class Meta:
         model = Person
-        fields = "__all__"
+        fields = ["family_name", "middle_name", "given_name", "gender", "birth_date",
+                  "national_id", "union_card", "member_code", "email", "phone", "unit", "user"]
 
     def clean_national_id(self):
         return clean_national_id(self.cleaned_data.get("national_id"))

@@ -289,6 +289,9 @@ class UnitEvent(models.Model):
         verbose_name = _("unit event")
         verbose_name_plural = _("unit events")
 
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y} {self.get_kind_display()}: {self.unit}"
+
 
 class Role(models.TextChoices):
     ORGANISER = "organiser", _("Organiser")

@@ -325,10 +325,13 @@ def create_person(
 def update_person(*, person: Person, actor: Any = None, **changes: Any) -> Person:
     """Change a person's own fields; a new unit goes through move_person."""
     person = Person.objects.select_for_update().get(pk=person.pk)
-    names = {k: changes.pop(k) for k in ("full_name", "family_name", "middle_name", "given_name")
-             if k in changes}
+    names: dict[str, str] = {
+        k: changes.pop(k)
+        for k in ("full_name", "family_name", "middle_name", "given_name")
+        if k in changes
+    }
     if names:
-        current = {
+        current: dict[str, str] = {
             "family_name": person.family_name,
             "middle_name": person.middle_name,
             "given_name": person.given_name,

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from quantriet.core.models import AuditEvent
 from quantriet.org import queries, services, tree
 from quantriet.org.models import Person, Position, Unit, UnitEvent
-from tests.factories import level, person, unit
+from tests.factories import person, unit
 
 D = dt.date(2025, 7, 1)
 
@@ -163,3 +163,14 @@ def test_2025_reform_as_a_sequence_of_services(db):
     assert queries.subtree_member_total(top) == 63
     assert services.verify_member_counters() == []
     assert not Unit.objects.filter(level__code="district", valid_to__isnull=True).exists()
+
+
+def test_org_verify_command_finds_and_fixes_drift(org):
+    from django.core.management import CommandError, call_command
+
+    call_command("org-verify")
+    Unit.objects.filter(pk=org.cs1.pk).update(direct_members=99)
+    with pytest.raises(CommandError):
+        call_command("org-verify")
+    call_command("org-verify", "--fix")
+    assert Unit.objects.get(pk=org.cs1.pk).direct_members == 3

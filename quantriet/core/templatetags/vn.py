@@ -2,7 +2,7 @@
 
 from django import template
 
-from quantriet.text import format_date, formal_date
+from quantriet.text import formal_date, format_date
 
 register = template.Library()
 
