@@ -5,12 +5,17 @@ the user's scope is a 404, the same answer as one that does not exist.
 """
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
-from quantriet.org import queries, tree
+from quantriet.org import queries, services, tree
+from quantriet.org.forms import RestructureForm
 from quantriet.org.managers import can, scope_paths
 from quantriet.org.models import Person, Position, Unit
 
@@ -65,6 +70,7 @@ def unit_detail(request, code):
         "tab": tab,
         "subtree_members": queries.subtree_member_total(unit),
         "can_see_people": can(user, "view_people", unit),
+        "can_change": unit.parent is not None and can(user, "change", unit.parent),
     }
     if tab == "members":
         if not context["can_see_people"]:
@@ -115,3 +121,41 @@ def person_detail(request, pk):
         "end_date", "type__order"
     )
     return render(request, "org/person.html", {"person": person, "positions": positions})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def unit_restructure(request, code):
+    """Move, merge or dissolve a unit (organisers and unit administrators of an ancestor)."""
+    unit = get_object_or_404(
+        Unit.objects.visible_to(request.user, "change").select_related("level", "parent"),
+        code=code,
+    )
+    if unit.parent_id is None or not can(request.user, "change", unit.parent):
+        # Restructuring changes the parent's subtree too: the right must cover it.
+        raise Http404
+    form = RestructureForm(request.POST or None, user=request.user, unit=unit)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["action"] == "move":
+                services.move_unit(unit=unit, new_parent=data["target"], date=data["date"],
+                                   note=data["note"], actor=request.user)
+                messages.success(request, _("“%(unit)s” now sits under “%(parent)s”.")
+                                 % {"unit": unit.name, "parent": data["target"].name})
+            elif data["action"] == "merge":
+                target = services.merge_units(sources=[unit], target=data["target"],
+                                              date=data["date"], note=data["note"],
+                                              actor=request.user)
+                messages.success(request, _("“%(unit)s” was merged into “%(target)s”.")
+                                 % {"unit": unit.name, "target": target.name})
+                return redirect("org:unit", target.code)
+            else:
+                services.dissolve_unit(unit=unit, date=data["date"], note=data["note"],
+                                       actor=request.user)
+                messages.success(request, _("“%(unit)s” was dissolved.") % {"unit": unit.name})
+            return redirect("org:unit", unit.code)
+        except ValidationError as exc:
+            for msg in exc.messages:
+                form.add_error(None, msg)
+    return render(request, "org/restructure.html", {"unit": unit, "form": form})

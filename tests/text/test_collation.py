@@ -1,9 +1,6 @@
 """Tests for sort_key and person_sort_key."""
 
-import locale
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from hypothesis import given, settings
@@ -153,25 +150,3 @@ def test_order_matches_reference(a: tuple[str, str, str], b: tuple[str, str, str
 def test_sorted_lists_match_reference(people: list[tuple[str, str, str]]) -> None:
     by_key = sorted(people, key=lambda p: sort_key(*p))
     assert [ref_key(*p) for p in by_key] == sorted(ref_key(*p) for p in people)
-
-
-@contextmanager
-def collate(name: str) -> Iterator[None]:
-    """Temporarily switch LC_COLLATE, skipping the test if the locale is missing."""
-    old = locale.setlocale(locale.LC_COLLATE)
-    try:
-        locale.setlocale(locale.LC_COLLATE, name)
-    except locale.Error:
-        pytest.skip(f"locale {name} not installed")
-    try:
-        yield
-    finally:
-        locale.setlocale(locale.LC_COLLATE, old)
-
-
-@FAST
-@given(st.lists(person, min_size=2, max_size=12))
-def test_en_us_collation_agrees_with_bytes(people: list[tuple[str, str, str]]) -> None:
-    keys = [sort_key(*p) for p in people]
-    with collate("en_US.UTF-8"):
-        assert sorted(keys, key=locale.strxfrm) == sorted(keys)
