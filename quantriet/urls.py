@@ -10,5 +10,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include("quantriet.org.urls")),
+    path("imports/", include("quantriet.imports.urls")),
     path("admin/", admin.site.urls),
 ]

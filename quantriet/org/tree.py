@@ -71,3 +71,21 @@ def minimal_roots(paths: list[str]) -> list[str]:
         if not out or not p.startswith(out[-1]):
             out.append(p)
     return out
+
+
+def subtree_sql(column: str, paths: list[str] | None, vendor: str) -> tuple[str, list[str]]:
+    """Raw-SQL form of ``any_subtree_q``: (condition, params). None means no restriction."""
+    if paths is None:
+        return "1=1", []
+    roots = minimal_roots(paths)
+    if not roots:
+        return "1=0", []
+    parts, params = [], []
+    for p in roots:
+        if vendor == "sqlite":
+            parts.append(f"({column} >= %s AND {column} < %s)")
+            params += [p, p + "~"]
+        else:
+            parts.append(f"{column} LIKE %s")
+            params.append(p + "%")
+    return "(" + " OR ".join(parts) + ")", params
