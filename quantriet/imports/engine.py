@@ -575,7 +575,8 @@ class RosterImport:
             try:
                 nid = clean_national_id(nid)
             except ValidationError as exc:
-                self.issue(T, rownum, "national_id", exc.messages[0])
+                err = exc.error_list[0]
+                self.issue(T, rownum, "national_id", err.message, **(err.params or {}))
                 ok = False
         unit_code = vals.get("unit_code")
         unit = units.get(unit_code) if unit_code else None

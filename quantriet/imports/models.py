@@ -84,6 +84,9 @@ class ImportIssue(models.Model):
     class Meta:
         ordering = ["table", "row", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.table} {self.row}: {self.message_vi}"
+
     def message(self, language: str = "vi") -> str:
         return self.message_en if language.startswith("en") else self.message_vi
 

@@ -56,6 +56,16 @@ def create_job(*, upload: UploadedFile, actor: Any) -> ImportJob:
     except ReadError as exc:
         job.file.delete(save=False)
         raise ValidationError(read_error_text(exc)) from None
+    if not workbook.tables:
+        job.file.delete(save=False)
+        en = (translation.get_language() or "vi").startswith("en")
+        reasons = "; ".join(
+            f"{u.source}: {u.message_en if en else u.message_vi}" for u in workbook.unknown
+        )
+        raise ValidationError(
+            _("No table of units, members or positions was recognised in this file.")
+            + (f" ({reasons})" if reasons else "")
+        )
     job.mapping = {name: dict(t.columns) for name, t in workbook.tables.items()}
     job.status = (
         ImportJob.Status.MAPPING if needs_mapping(workbook) else ImportJob.Status.QUEUED

@@ -40,7 +40,7 @@ class Command(BaseCommand):
             workbook = open_workbook(path)
         except ReadError as exc:
             raise CommandError(exc.message_en if lang == "en" else exc.message_vi) from None
-        for name, table in workbook.tables.items():
+        for table in workbook.tables.values():
             if table.unmapped:
                 self.stderr.write(f"{table.source}: ignored columns: {', '.join(table.unmapped)}")
 
