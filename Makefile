@@ -27,7 +27,10 @@ install-dev: $(VENV)/.dev
 demo: install
 	$(PY) -m quantriet migrate --noinput
 	$(PY) -m quantriet demo --scale small --if-empty
-	$(PY) -m quantriet runserver $(HOST):$(PORT)
+	@echo "Serving http://$(HOST):$(PORT)/ (the task worker runs alongside; Ctrl-C stops both)"
+	$(PY) -m quantriet db_worker --interval 0.5 & worker=$$!; \
+	  trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	  $(PY) -m quantriet runserver $(HOST):$(PORT)
 
 ## test: install what the tests need (incl. Debian's Chromium) and run the whole suite
 test: install-dev browser
