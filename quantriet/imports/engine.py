@@ -551,19 +551,25 @@ class RosterImport:
             return
         self._write_members(res)
 
+    MEMBER_CELLS = (
+        ("member_code", V.code), ("full_name", V.text), ("gender", V.gender),
+        ("birth_date", V.date), ("national_id", V.national_id), ("union_card", V.code),
+        ("email", V.email), ("phone", V.phone), ("unit_code", V.code),
+    )
+
     def _member_row(self, rownum: int, raw: dict, units: dict, names: Callable) -> tuple | None:
         T = "members"
         ok = True
-        vals: dict[str, Any] = {}
-        for key, conv in (
-            ("member_code", V.code), ("full_name", V.text), ("gender", V.gender),
-            ("birth_date", V.date), ("national_id", V.national_id), ("union_card", V.code),
-            ("email", V.email), ("phone", V.phone), ("unit_code", V.code),
-        ):
-            try:
-                vals[key] = self.cell(T, rownum, raw, key, conv)
-            except V.CellError:
-                ok = False
+        get = raw.get
+        try:  # fast path: every cell converts
+            vals: dict[str, Any] = {key: conv(get(key)) for key, conv in self.MEMBER_CELLS}
+        except V.CellError:  # slow path: record each bad cell
+            vals = {}
+            for key, conv in self.MEMBER_CELLS:
+                try:
+                    vals[key] = self.cell(T, rownum, raw, key, conv)
+                except V.CellError:
+                    ok = False
         if ok and not vals["member_code"]:
             self.issue(T, rownum, "member_code", _("The member code is missing."))
             ok = False
