@@ -407,7 +407,7 @@ class ProvinceInfo:
 
     @property
     def federation_name(self) -> str:
-        return "Liên đoàn Lao động " + (self.name if self.city else self.short)
+        return "Liên đoàn Lao động " + (self.name if self.city else "tỉnh " + self.short)
 
     @property
     def label(self) -> str:

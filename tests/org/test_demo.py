@@ -55,7 +55,7 @@ def test_structure_2025():
     hn = Unit.objects.get(code="LDLD-01")
     assert hn.name == "Liên đoàn Lao động Thành phố Hà Nội"
     assert (hn.province_code, hn.province_name) == ("01", "Thành phố Hà Nội")
-    assert Unit.objects.get(code="LDLD-04").name == "Liên đoàn Lao động Cao Bằng"
+    assert Unit.objects.get(code="LDLD-04").name == "Liên đoàn Lao động tỉnh Cao Bằng"
     assert Unit.objects.filter(level__code="central_sector").count() == 20
     assert Unit.objects.filter(level__code="corporation").count() == 10
     assert Unit.objects.filter(name="Công đoàn Giáo dục Việt Nam").exists()
