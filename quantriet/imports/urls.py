@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.job_list, name="list"),
     path("template.xlsx", views.template, name="template"),
     path("export/", views.export, name="export"),
+    path("sap-xep-2025-don-vi.csv", views.reform_example, name="reform_example"),
     path("<uuid:pk>/", views.job_detail, name="job"),
     path("<uuid:pk>/status/", views.job_status, name="status"),
     path("<uuid:pk>/mapping/", views.job_mapping, name="mapping"),

@@ -212,3 +212,15 @@ def export(request):
         tmp, as_attachment=True, filename=f"{root.code}.{fmt}",
         content_type=XLSX if fmt == "xlsx" else "application/zip",
     )
+
+
+@login_required
+def reform_example(request):
+    """The 2025 provincial reform (63 → 34) as a units sheet for the demo organisation."""
+    from quantriet.imports.examples import reform_2025_header, reform_2025_rows
+    from quantriet.imports.spreadsheets import write_csv
+
+    buf = io.BytesIO()
+    write_csv(buf, reform_2025_header(), reform_2025_rows())
+    return HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": 'attachment; filename="sap-xep-2025-don-vi.csv"'})

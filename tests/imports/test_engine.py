@@ -258,3 +258,27 @@ def test_restructuring_columns(org, tmp_path):
     assert Unit.objects.get(code="HP-LC").parent == org.hn
     again = run(folder)
     assert again.ok and again.tables["units"].restructured == 0
+
+
+def test_the_2025_reform_example_applies_to_the_2018_demo(db, tmp_path):
+    """63 provincial federations of the 2018 demo → 34, from the shipped example sheet."""
+    from quantriet.imports.examples import reform_2025_header, reform_2025_rows
+
+    call_command("demo", "--scale", "tiny", "--structure", "2018", verbosity=0)
+    assert Unit.objects.filter(level__code="province", valid_to__isnull=True).count() == 63
+    folder = tmp_path / "reform"
+    folder.mkdir()
+    with open(folder / "don_vi.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(reform_2025_header())
+        w.writerows(reform_2025_rows())
+    result = run(folder)
+    assert result.ok, [i.text("en") for i in result.issues][:5]
+    assert result.tables["units"].restructured == 29
+    assert Unit.objects.filter(level__code="province", valid_to__isnull=True).count() == 34
+    assert Unit.objects.filter(level__code="province").count() == 63
+    hg = Unit.objects.get(code="LDLD-02")
+    assert hg.successor.code == "LDLD-08" and hg.valid_to == dt.date(2025, 6, 30)
+    assert services.verify_member_counters() == []
+    again = run(folder)
+    assert again.ok and again.tables["units"].restructured == 0

@@ -180,3 +180,11 @@ def test_export_is_scoped(org):
     assert c.get(reverse("imports:export")).status_code == 200
     reviewer = _client(user(reviewer=org.hn))
     assert reviewer.get(reverse("imports:export"), {"unit": "HN-BD"}).status_code == 404
+
+
+def test_reform_example_download(org):
+    c = _client(user(unit_admin=org.hn))
+    resp = c.get(reverse("imports:reform_example"))
+    text = resp.content.decode("utf-8-sig")
+    assert resp.status_code == 200 and "Sáp nhập vào" in text
+    assert text.count("01/07/2025") == 29
