@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -346,33 +345,24 @@ class RosterImport:
             depth(code)
         ordered = sorted(by_code.values(), key=lambda r: depth_cache[r["code"]])
         today = self.today
-        new_units: list[Unit] = []
-        for r in ordered:
-            current = existing.get(r["code"])
-            if current is None:
-                new_units.append(Unit(
-                    code=r["code"], name=r["name"], search_name=fold(f"{r['name']} {r['code']}"),
-                    level=r["level"], path=f"~{uuid.uuid4().hex}",
-                    province_name=r.get("province") or "", member_count=r.get("member_count"),
-                    valid_from=r.get("valid_from"),
-                ))
-        created = Unit.objects.bulk_create(new_units, batch_size=1000)
-        for u in created:
-            existing[u.code] = u
-        # paths of new units, parents first
-        changed_paths: list[Unit] = []
-        for u in created:
-            r = by_code[u.code]
+        # new units get their ids first, so that each path is known before the insert
+        fresh = [r for r in ordered if r["code"] not in existing]
+        ids = self._allocate_unit_ids(len(fresh))
+        created: list[Unit] = []
+        for r, pk in zip(fresh, ids, strict=True):
             parent = existing.get(r.get("parent_code") or "")
-            u.parent = parent
-            u.path = (parent.path if parent else "") + tree.encode(u.pk)
-            u.depth = tree.depth_of(u.path)
-            if parent is not None:
-                u.province_code = u.province_code or parent.province_code
-                u.province_name = u.province_name or parent.province_name
-            changed_paths.append(u)
-        Unit.objects.bulk_update(changed_paths, ["parent", "path", "depth", "province_code",
-                                                 "province_name"], batch_size=1000)
+            path = (parent.path if parent else "") + tree.encode(pk)
+            u = Unit(
+                pk=pk, code=r["code"], name=r["name"],
+                search_name=fold(f"{r['name']} {r['code']}"), level=r["level"], parent=parent,
+                path=path, depth=tree.depth_of(path),
+                province_code=parent.province_code if parent else "",
+                province_name=r.get("province") or (parent.province_name if parent else ""),
+                member_count=r.get("member_count"), valid_from=r.get("valid_from"),
+            )
+            existing[u.code] = u
+            created.append(u)
+        Unit.objects.bulk_create(created, batch_size=1000)
         UnitEvent.objects.bulk_create([
             UnitEvent(unit=u, kind=UnitEvent.Kind.CREATED, date=u.valid_from or today,
                       new_parent=u.parent, note=_("imported"), actor=_user(self.actor))
@@ -439,6 +429,20 @@ class RosterImport:
                 column = "merged_into" if r.get("merged_into") else (
                     "moved_to" if r.get("moved_to") else "dissolved_on")
                 self.issue("units", r["row"], column, "; ".join(exc.messages))
+
+    def _allocate_unit_ids(self, n: int) -> list[int]:
+        """Reserve ``n`` primary keys of org_unit (from its sequence on PostgreSQL; on SQLite
+        the IMMEDIATE transaction makes max(id) safe)."""
+        if not n:
+            return []
+        with connection.cursor() as cur:
+            if self.vendor == "postgresql":
+                cur.execute("SELECT nextval(pg_get_serial_sequence('org_unit', 'id')) "
+                            "FROM generate_series(1, %s)", [n])
+                return [r[0] for r in cur.fetchall()]
+            cur.execute("SELECT coalesce(max(id), 0) FROM org_unit")
+            start = cur.fetchone()[0] + 1
+            return list(range(start, start + n))
 
     # ------------------------------------------------------------ staging tables
 
