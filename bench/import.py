@@ -6,6 +6,8 @@ so that each step reports its own peak memory (ru_maxrss):
 
   copy        raw COPY of the members CSV's bytes into a table of text columns
   csv         ``import-roster`` of the CSV folder (units, members, positions)
+  copy_person the rows that import wrote, dumped and COPYed back into org_person (same
+              table, same indexes): the least any import of these rows must do
   xlsx        ``import-roster`` of the same rows as one .xlsx workbook
   iex         django-import-export (ModelResource, bulk mode) on the first K members
 
@@ -162,6 +164,34 @@ def step_copy(path: str) -> dict:
     return {"seconds": round(seconds, 2), "rows": rows}
 
 
+def step_copy_person(path: str) -> dict:
+    """COPY the rows the importer produced back into org_person (same table, same indexes):
+    the least any import of these rows must do."""
+    import psycopg
+
+    db = os.environ["DATABASE_URL"]
+    dump = Path(path) / "person.copy"
+    with psycopg.connect(db) as conn:
+        with conn.cursor() as cur, open(dump, "wb") as fh, cur.copy(
+            "COPY org_person TO STDOUT"
+        ) as cp:
+            for chunk in cp:
+                fh.write(chunk)
+        conn.execute("TRUNCATE org_person CASCADE")
+        conn.commit()
+        t = time.perf_counter()
+        with conn.cursor() as cur, open(dump, "rb") as fh, cur.copy(
+            "COPY org_person FROM STDIN"
+        ) as cp:
+            while chunk := fh.read(1 << 20):
+                cp.write(chunk)
+        conn.commit()
+        seconds = time.perf_counter() - t
+        rows = conn.execute("SELECT count(*) FROM org_person").fetchone()[0]
+    dump.unlink()
+    return {"seconds": round(seconds, 2), "rows": rows}
+
+
 def step_import(path: str) -> dict:
     import django
 
@@ -236,6 +266,8 @@ def step_iex(path: str, limit: int) -> dict:
 def run_child(step: str, path: str, extra: str) -> None:
     if step == "copy":
         out = step_copy(path)
+    elif step == "copy_person":
+        out = step_copy_person(path)
     elif step == "import":
         out = step_import(path)
     elif step == "iex":
@@ -271,6 +303,7 @@ def main() -> None:
     out["copy"] = child("copy", str(work), args.database)
     empty_org(args.database)
     out["csv"] = child("import", str(work), args.database)
+    out["copy_person"] = child("copy_person", str(work), args.database)
     if not args.skip_xlsx:
         xlsx = work / "roster.xlsx"
         t = time.perf_counter()
@@ -287,10 +320,12 @@ def main() -> None:
         child("import", str(units_only), args.database)
         out["iex"] = child("iex", str(work), args.database, str(args.iex_rows))
 
-    for key in ("copy", "csv", "xlsx", "iex"):
+    for key in ("copy", "copy_person", "csv", "xlsx", "iex"):
         if key in out:
             out[key]["rows_per_s"] = int(out[key]["rows"] / max(out[key]["seconds"], 1e-6))
     out["csv_vs_copy"] = round(out["csv"]["rows_per_s"] / out["copy"]["rows_per_s"], 3)
+    out["csv_vs_copy_person"] = round(
+        out["csv"]["rows_per_s"] / out["copy_person"]["rows_per_s"], 3)
     if "iex" in out:
         out["csv_vs_iex"] = round(out["csv"]["rows_per_s"] / out["iex"]["rows_per_s"], 1)
     print(json.dumps(out, ensure_ascii=False))

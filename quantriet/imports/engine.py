@@ -657,8 +657,7 @@ class RosterImport:
                     f"INSERT INTO org_person ({cols}, created_at, updated_at) "  # noqa: S608
                     f"SELECT {scols}, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP "
                     f"FROM qt_stage_members s WHERE NOT EXISTS "
-                    f"(SELECT 1 FROM org_person p WHERE p.member_code = s.member_code) "
-                    f"ORDER BY s.row"
+                    f"(SELECT 1 FROM org_person p WHERE p.member_code = s.member_code)"
                 )
             cur.execute("SELECT DISTINCT unit_id FROM qt_stage_members")
             touched |= {r[0] for r in cur.fetchall()}
