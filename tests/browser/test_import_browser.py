@@ -13,8 +13,8 @@ from quantriet.imports.models import ImportJob
 from quantriet.org.models import Person
 from tests.browser.conftest import login
 from tests.factories import OrgTree, user
-from tests.imports.test_views import _csv
 from tests.imports.test_engine import MEMBERS, MEMBERS_H, UNITS, UNITS_H
+from tests.imports.test_views import _csv
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
