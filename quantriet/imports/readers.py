@@ -668,6 +668,10 @@ class _SheetSource(_Source):
     def raw_rows(self) -> Iterator[tuple[int, list[Any]]]:
         return self._rows_with_layout()
 
+    def last_row(self) -> int:
+        end = self.book.sheet(self.sheet).end
+        return 0 if end is None else end[0] + 1
+
     def merges(self) -> Merges:
         try:
             ranges = self.book.sheet(self.sheet).merged_cell_ranges
@@ -765,6 +769,15 @@ class _CsvSource(_Source):
             io.TextIOWrapper(raw, encoding=self.encoding, errors="replace", newline="")
         )
 
+    def last_row(self) -> int:
+        """Lines in the file (for a progress bar; a quoted line break counts twice)."""
+        count, tail = 0, b"\n"
+        with self._open() as fh:
+            while chunk := fh.read(1 << 20):
+                count += chunk.count(b"\n")
+                tail = chunk[-1:]
+        return count + (tail != b"\n")
+
     def prepare(self, table: str | None) -> None:
         if self.delimiter is not None:
             return
@@ -861,6 +874,12 @@ class Table:
             f"<Table {self.name} from {self.source!r} header_row={self.header_row} "
             f"columns={self.columns}>"
         )
+
+    @property
+    def estimated_rows(self) -> int:
+        """About how many data rows ``rows()`` will read (for progress bars)."""
+        last = getattr(self._source, "last_row", None)
+        return max(0, last() - self.first_data_row + 1) if last else 0
 
     @property
     def missing(self) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,38 @@ def enqueue(*, job: ImportJob, apply: bool, actor: Any) -> ImportJob:
         job.progress_phase = ""
         job.error = ""
         job.save()
+    transaction.on_commit(lambda: run_import_job.enqueue(str(job.pk)))
+    return job
+
+
+STALE_AFTER = dt.timedelta(minutes=2)
+
+
+def is_stale(job: ImportJob) -> bool:
+    """A running job that has reported no progress for a while: its worker died."""
+    return job.status == ImportJob.Status.RUNNING and (
+        timezone.now() - job.updated_at > STALE_AFTER
+    )
+
+
+def retry_job(*, job: ImportJob, actor: Any) -> ImportJob:
+    """Queue a failed or abandoned run again, as it was (check, or check and apply).
+    Safe: a run is one transaction, so a dead run left nothing behind."""
+    from quantriet.imports.tasks import run_import_job
+
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.status == ImportJob.Status.APPLIED:
+            raise ValidationError(_("This import has already been applied."))
+        if job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING) and not is_stale(
+            job
+        ):
+            raise ValidationError(_("This import is running; wait for it to finish."))
+        job.status = ImportJob.Status.QUEUED
+        job.progress_rows = 0
+        job.error = ""
+        job.save()
+        record("imports.retry", job, actor=actor)
     transaction.on_commit(lambda: run_import_job.enqueue(str(job.pk)))
     return job
 

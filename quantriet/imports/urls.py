@@ -13,5 +13,6 @@ urlpatterns = [
     path("<uuid:pk>/mapping/", views.job_mapping, name="mapping"),
     path("<uuid:pk>/apply/", views.job_apply, name="apply"),
     path("<uuid:pk>/recheck/", views.job_recheck, name="recheck"),
+    path("<uuid:pk>/retry/", views.job_retry, name="retry"),
     path("<uuid:pk>/errors.xlsx", views.job_errors, name="errors"),
 ]

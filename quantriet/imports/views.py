@@ -66,7 +66,8 @@ def job_detail(request, pk):
     job = _job(request, pk)
     issues = Paginator(job.issues.all(), 100).get_page(request.GET.get("page"))
     return render(request, "imports/job.html", {"job": job, "issues": issues,
-                                                "tables": _summary_rows(job)})
+                                                "tables": _summary_rows(job),
+                                                "stale": services.is_stale(job)})
 
 
 @login_required
@@ -145,6 +146,17 @@ def job_apply(request, pk):
     job = _job(request, pk)
     try:
         services.enqueue(job=job, apply=True, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect("imports:job", job.pk)
+
+
+@login_required
+@require_POST
+def job_retry(request, pk):
+    job = _job(request, pk)
+    try:
+        services.retry_job(job=job, actor=request.user)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     return redirect("imports:job", job.pk)

@@ -188,3 +188,48 @@ def test_reform_example_download(org):
     text = resp.content.decode("utf-8-sig")
     assert resp.status_code == 200 and "Sáp nhập vào" in text
     assert text.count("01/07/2025") == 29
+
+
+def test_a_dead_worker_leaves_nothing_and_the_job_can_be_retried(
+    org, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A worker killed in the middle of applying: nothing written, the job is retried."""
+    from quantriet.imports.engine import RosterImport
+
+    c = _client(user(unit_admin=org.hn))
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(c, _zip(units=_csv(UNITS_H, UNITS), members=_csv(MEMBERS_H, MEMBERS)))
+    job = ImportJob.objects.get()
+    _work(job.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        c.post(reverse("imports:apply", args=[job.pk]))
+
+    real = RosterImport._write_members
+
+    def die(self, res):
+        real(self, res)  # the members are written inside the transaction…
+        raise KeyboardInterrupt  # …and the process dies before the commit
+
+    monkeypatch.setattr(RosterImport, "_write_members", die)
+    with pytest.raises(KeyboardInterrupt):
+        services.run_job(str(job.pk))
+    monkeypatch.setattr(RosterImport, "_write_members", real)
+    job.refresh_from_db()
+    assert job.status == "running"
+    assert not Person.objects.filter(member_code__startswith="DV").exists()
+    assert not Unit.objects.filter(code="HN-BD-CS5").exists()
+    # not yet stale: a retry is refused; two minutes later it is offered and works
+    c.post(reverse("imports:retry", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == "running"
+    ImportJob.objects.filter(pk=job.pk).update(
+        updated_at=job.updated_at - services.STALE_AFTER * 2)
+    page = c.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert reverse("imports:retry", args=[job.pk]) in page
+    with django_capture_on_commit_callbacks(execute=True):
+        c.post(reverse("imports:retry", args=[job.pk]))
+    DBTaskResult.objects.filter(status="RUNNING").delete()
+    _work(job.pk)
+    job.refresh_from_db()
+    assert job.status == "applied"
+    assert Person.objects.filter(member_code__startswith="DV").count() == 3
