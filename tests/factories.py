@@ -14,7 +14,19 @@ from quantriet.org.models import PositionType, Unit, UnitLevel
 _seq = count(1)
 
 
+def reference_data() -> None:
+    """Levels and position types come from a data migration; transactional tests flush
+    every table afterwards, so put them back when they are gone."""
+    if not UnitLevel.objects.exists():
+        from django.apps import apps
+
+        from quantriet.org.seed import seed
+
+        seed(apps)
+
+
 def level(code: str) -> UnitLevel:
+    reference_data()
     return UnitLevel.objects.get(code=code)
 
 
