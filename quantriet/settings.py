@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "quantriet.core",
     "quantriet.org",
     "quantriet.imports",
+    "quantriet.campaigns",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
