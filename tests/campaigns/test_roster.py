@@ -9,7 +9,7 @@ from quantriet.campaigns import services
 from quantriet.campaigns.models import Participant
 from quantriet.org import services as org_services
 from quantriet.org.models import Position, PositionType, Unit, UnitLevel
-from tests.factories import person, position, unit, user
+from tests.factories import person, position, user
 
 
 @pytest.fixture
