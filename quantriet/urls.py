@@ -11,5 +11,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include("quantriet.org.urls")),
     path("imports/", include("quantriet.imports.urls")),
+    path("campaigns/", include("quantriet.campaigns.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -386,9 +386,10 @@ def _route(campaign: Campaign, participant_ids: list[int] | None = None) -> None
         cur.execute("CREATE TEMPORARY TABLE qt_route (participant_id BIGINT, unit_id BIGINT)")
         for i in range(0, len(rows), 5000):
             cur.executemany("INSERT INTO qt_route VALUES (%s, %s)", rows[i:i + 5000])
-        cur.execute("UPDATE campaigns_participant SET managing_unit_id = (SELECT r.unit_id "
-                    "FROM qt_route r WHERE r.participant_id = campaigns_participant.id) "
-                    "WHERE id IN (SELECT participant_id FROM qt_route)")
+        cur.execute("CREATE INDEX qt_route_participant ON qt_route (participant_id)")
+        cur.execute("UPDATE campaigns_participant SET managing_unit_id = r.unit_id "
+                    "FROM qt_route r WHERE r.participant_id = campaigns_participant.id "
+                    "AND campaigns_participant.managing_unit_id IS DISTINCT FROM r.unit_id")
         cur.execute("DROP TABLE qt_route")
 
 

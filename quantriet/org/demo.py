@@ -1460,10 +1460,18 @@ def org_is_empty() -> bool:
 
 
 def flush(log: Callable[[str], None] | None = None) -> None:
-    """Delete people, positions, units, grants, unit events and the demo accounts."""
+    """Delete campaigns, people, positions, units, grants, unit events and the demo
+    accounts."""
     # PostgreSQL: TRUNCATE (instant, no dead rows) where no other table refers to the
     # tables; otherwise, and on SQLite, DELETE (foreign keys then report other data).
-    groups = [["org_position", "org_grant", "org_unitevent", "org_person"], ["org_unit"]]
+    groups = [
+        ["campaigns_participant_rules", "campaigns_eligibilityrule_position_types",
+         "campaigns_eligibilityrule_unit_levels", "campaigns_participant",
+         "campaigns_routingrule", "campaigns_eligibilityrule", "campaigns_material",
+         "campaigns_topic", "campaigns_campaign"],
+        ["org_position", "org_grant", "org_unitevent", "org_person"],
+        ["org_unit"],
+    ]
     with transaction.atomic():
         with connection.cursor() as c:
             for tables in groups:

@@ -29,11 +29,15 @@ class Command(BaseCommand):
                                  "provinces, district federations (default: 2025).")
         parser.add_argument("--seed", type=int, default=1, help="Random seed (default: 1).")
         parser.add_argument("--flush", action="store_true",
-                            help="Delete the existing organisation data (people, positions, "
-                                 "units, grants, unit events) and the demo accounts first.")
+                            help="Delete the existing organisation data (campaigns, people, "
+                                 "positions, units, grants, unit events) and the demo "
+                                 "accounts first.")
         parser.add_argument("--if-empty", action="store_true",
                             help="Do nothing (and succeed) when the database already has "
                                  "units.")
+        parser.add_argument("--no-campaign", action="store_true",
+                            help="Do not create the seed campaign (Nghị quyết Đại hội XII) "
+                                 "and its roster.")
         # for tests and measurements
         parser.add_argument("--members", type=int, default=None, help=argparse.SUPPRESS)
         parser.add_argument("--method", choices=["auto", "orm", "copy"], default="auto",
@@ -88,4 +92,8 @@ class Command(BaseCommand):
             f"{result.units:,} units, {result.people:,} members, {result.positions:,} "
             f"positions in {result.seconds:.1f} s ({result.method})."
         )
+        if not opts["no_campaign"]:
+            from quantriet.campaigns.demo import create_demo_campaign
+
+            create_demo_campaign(log=lambda m: self.stdout.write(m))
         demo.print_accounts(self.stdout, result.accounts)
