@@ -216,8 +216,8 @@ def _finish(job: ImportJob, result: ImportResult | None, error: str = "") -> Imp
     return job
 
 
-# One example row per table for the downloadable template, in template column order.
-TEMPLATE_EXAMPLES = {
+# One example row per table for the downloadable template.
+_EXAMPLE_ROWS: dict[str, dict[str, Any]] = {
     "units": {
         "code": "LDLD-01-CS0001", "name": "Công đoàn cơ sở Trường THPT Phan Đình Phùng",
         "parent_code": "LDLD-01-P0001", "level": "Công đoàn cơ sở", "province": "Hà Nội",
@@ -236,13 +236,14 @@ TEMPLATE_EXAMPLES = {
 }
 
 
-def _template_examples() -> dict[str, list]:
+def _template_examples() -> dict[str, list[Any]]:
+    """The example rows in the column order of the template."""
     from quantriet.imports.columns import COLUMNS
 
-    return {t: [row.get(c.key, "") for c in COLUMNS[t]] for t, row in TEMPLATE_EXAMPLES.items()}
+    return {t: [row.get(c.key, "") for c in COLUMNS[t]] for t, row in _EXAMPLE_ROWS.items()}
 
 
-TEMPLATE_EXAMPLES = _template_examples()  # type: ignore[assignment]
+TEMPLATE_EXAMPLES = _template_examples()
 
 
 def write_rejected_rows(job: ImportJob, stream: Any, language: str) -> None:

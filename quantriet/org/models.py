@@ -155,7 +155,8 @@ class Person(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     unit = models.ForeignKey(
-        Unit, models.PROTECT, related_name="members", verbose_name=_("unit")
+        Unit, models.PROTECT, related_name="members", verbose_name=_("unit"),
+        db_index=False,  # the (unit, sort_key) index serves every lookup by unit
     )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
