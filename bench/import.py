@@ -124,7 +124,7 @@ def reset_database(db: str) -> None:
     name = db.rsplit("/", 1)[1]
     admin = db.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     env = {**os.environ, "DATABASE_URL": db}
     subprocess.run([sys.executable, "-m", "quantriet", "migrate", "-v0"], env=env, check=True,

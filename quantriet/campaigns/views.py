@@ -252,11 +252,12 @@ def _render_detail(request, campaign, tab, **bound_forms):
 def _roster_context(request, campaign, people_q):
     owner = campaign.owner_unit
     mine = campaign.participants.filter(people_q)
-    counts = mine.aggregate(
-        active=Count("id", filter=Q(active=True)),
-        removed=Count("id", filter=Q(active=False)),
-        manual=Count("id", filter=Q(active=True) & ~Q(source=Participant.Source.RULE)),
+    totals = mine.aggregate(
+        n_active=Count("id", filter=Q(active=True)),
+        n_removed=Count("id", filter=Q(active=False)),
+        n_manual=Count("id", filter=Q(active=True) & ~Q(source=Participant.Source.RULE)),
     )
+    counts = {k.removeprefix("n_"): v for k, v in totals.items()}
     # active participants per child unit of the organising unit: one GROUP BY on the prefix
     width = len(owner.path) + tree.SEGMENT
     grouped = dict(
