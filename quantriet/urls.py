@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -14,3 +16,8 @@ urlpatterns = [
     path("campaigns/", include("quantriet.campaigns.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Uploaded campaign materials; in production the web server (or a CDN-less static host)
+# serves MEDIA_ROOT under /media/.
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

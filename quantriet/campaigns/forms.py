@@ -14,15 +14,6 @@ RESERVED_SLUGS = frozenset({"mine"})  # addresses under /campaigns/ that are not
 NUMBER = forms.TextInput(attrs={"inputmode": "numeric"})
 
 
-class OptionalUnitCodeField(UnitCodeField):
-    """A unit code that may be left empty (None)."""
-
-    def clean(self, value):
-        if value in self.empty_values or not str(value).strip():
-            return None
-        return super().clean(value)
-
-
 class MemberCodeField(forms.CharField):
     """A member code resolved inside a queryset of people (the user's view_people scope)."""
 
@@ -82,6 +73,16 @@ class TopicForm(forms.Form):
     presenter = forms.CharField(label=_("Presenter"), max_length=200, required=False)
 
 
+class MaterialForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("link", _("link")),
+                                                        ("video", _("video"))],
+                             required=False)
+    url = forms.URLField(label=_("Address (link or video)"), required=False,
+                         assume_scheme="https")
+    upload = forms.FileField(label=_("or a file"), required=False)
+
+
 FULL_TIME_CHOICES = [
     ("", _("either")),
     ("yes", _("full-time only")),
@@ -109,7 +110,7 @@ class RuleForm(forms.Form):
                                      min_value=0, required=False, widget=NUMBER)
     max_members = forms.IntegerField(label=_("The unit has at most … members"),
                                      min_value=0, required=False, widget=NUMBER)
-    subtree = OptionalUnitCodeField(
+    subtree = UnitCodeField(
         label=_("Only within the subtree of (unit code)"), required=False,
         help_text=_("Empty: the whole organising unit."),
     )

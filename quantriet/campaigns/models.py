@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from quantriet.org import tree
 from quantriet.org.managers import scope_paths
@@ -21,8 +22,14 @@ class CampaignQuerySet(models.QuerySet):
         if paths is None:
             return self.all()
         q = tree.any_subtree_q(paths, "owner_unit__path", self.db)
-        if action == "view" and getattr(user, "is_authenticated", False):
-            q |= models.Q(participants__person__user=user, participants__active=True)
+        if action == "view":
+            # a campaign run above the user's units reaches into their subtree: its pages
+            # show them their part (rosters are filtered by the people they may see)
+            q |= models.Q(owner_unit__path__in=[a for p in paths for a in
+                                                tree.ancestor_paths(p)])
+            if getattr(user, "is_authenticated", False):
+                q |= models.Q(participants__person__user=user, participants__active=True,
+                              status__in=[s for s in Campaign.Status.values if s != "draft"])
         return self.filter(q).distinct()
 
 
@@ -32,7 +39,7 @@ class Campaign(models.Model):
         PUBLISHED = "published", _("published")
         CONFERENCE = "conference", _("conference")
         REPORTING = "reporting", _("reporting")
-        CLOSED = "closed", _("closed")
+        CLOSED = "closed", pgettext_lazy("campaign status", "closed")
 
     slug = models.SlugField(_("short name"), max_length=60, unique=True)
     title = models.CharField(_("title"), max_length=300)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_noop
 from quantriet.campaigns.models import (
     Campaign,
     EligibilityRule,
+    Material,
     Participant,
     RoutingRule,
     Topic,
@@ -99,6 +100,67 @@ def move_topic(*, topic: Topic, up: bool, actor: Any) -> None:
             Topic.objects.filter(pk=t.pk).update(order=n)
 
 
+MATERIAL_MAX_BYTES = 50 * 1024 * 1024
+MATERIAL_SUFFIXES = {".pdf", ".docx", ".doc", ".odt", ".pptx", ".ppt", ".xlsx", ".mp3", ".mp4",
+                     ".jpg", ".jpeg", ".png", ".zip"}
+
+
+@transaction.atomic
+def add_material(*, topic: Topic, title: str, actor: Any, kind: str = "link", url: str = "",
+                 upload: Any = None) -> Material:
+    """A document, link or video for a topic: a URL or an uploaded file (one of the two)."""
+    from pathlib import Path
+
+    _require(actor, topic.campaign.owner_unit)
+    if bool(url) == bool(upload):
+        raise ValidationError(_("Give either an address or a file."))
+    if upload is not None:
+        suffix = Path(upload.name or "").suffix.lower()
+        if suffix not in MATERIAL_SUFFIXES:
+            raise ValidationError(_("Files of type “%(suffix)s” are not accepted.")
+                                  % {"suffix": suffix or "?"})
+        if upload.size and upload.size > MATERIAL_MAX_BYTES:
+            raise ValidationError(_("The file is larger than %(limit)s MB.")
+                                  % {"limit": MATERIAL_MAX_BYTES // (1024 * 1024)})
+        kind = Material.Kind.FILE
+    material = Material(topic=topic, title=title, kind=kind, url=url)
+    if upload is not None:
+        material.file.save(upload.name, upload, save=False)
+    material.save()
+    record("campaigns.material.add", material, actor=actor,
+           unit_path=topic.campaign.owner_unit.path)
+    return material
+
+
+@transaction.atomic
+def delete_material(*, material: Material, actor: Any) -> None:
+    _require(actor, material.topic.campaign.owner_unit)
+    record("campaigns.material.delete", material, actor=actor,
+           unit_path=material.topic.campaign.owner_unit.path)
+    if material.file:
+        material.file.delete(save=False)
+    material.delete()
+
+
+@transaction.atomic
+def update_campaign(*, campaign: Campaign, actor: Any, **changes: Any) -> Campaign:
+    """Change title, resolution, description or dates."""
+    _require(actor, campaign.owner_unit)
+    allowed = {"title", "resolution", "description", "conference_date", "report_deadline"}
+    if set(changes) - allowed:
+        raise ValueError(f"update_campaign cannot change {sorted(set(changes) - allowed)}")
+    for k, v in changes.items():
+        setattr(campaign, k, v)
+    if campaign.conference_date and campaign.report_deadline and (
+        campaign.report_deadline < campaign.conference_date
+    ):
+        raise ValidationError(_("The report deadline is before the conference."))
+    campaign.save()
+    record("campaigns.update", campaign, actor=actor, unit_path=campaign.owner_unit.path,
+           fields=sorted(changes))
+    return campaign
+
+
 @transaction.atomic
 def save_rule(*, campaign: Campaign, actor: Any, name: str,
               position_types: list[PositionType] | None = None,
@@ -137,6 +199,7 @@ UPPER_LEVELS = ["confederation", "province", "central_sector", "corporation", "d
                 "commune", "local_sector", "industrial_zone", "upper_grassroots"]
 
 
+@transaction.atomic
 def add_preset_rules(*, campaign: Campaign, actor: Any) -> list[EligibilityRule]:
     """The three rules of the 2018 conference (đối tượng tham gia of the seed article)."""
     types = {t.code: t for t in PositionType.objects.all()}

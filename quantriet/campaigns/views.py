@@ -25,13 +25,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from quantriet.campaigns import services
 from quantriet.campaigns.forms import (
     CampaignForm,
+    MaterialForm,
     MemberForm,
     ReasonForm,
     RoutingForm,
     RuleForm,
     TopicForm,
 )
-from quantriet.campaigns.models import Campaign, Participant, Topic
+from quantriet.campaigns.models import Campaign, Material, Participant, Topic
 from quantriet.org import tree
 from quantriet.org.managers import can, scope_paths
 from quantriet.org.models import Person, Unit
@@ -226,6 +227,7 @@ def _render_detail(request, campaign, tab, **bound_forms):
         context["topics"] = campaign.topics.prefetch_related("materials")
         if organiser:
             context["topic_form"] = bound_forms.get("topic_form") or TopicForm()
+            context["material_form"] = MaterialForm()
     elif tab == "rules":
         rules = (campaign.rules.select_related("subtree")
                  .prefetch_related("position_types", "unit_levels")
@@ -322,6 +324,37 @@ def topic_add(request, slug):
             messages.success(request, _("Topic “%(title)s” added.") % {"title": topic.title})
             return redirect(_tab_url(campaign, "topics"))
     return _render_detail(request, campaign, "topics", topic_form=form)
+
+
+@login_required
+@require_POST
+def material_add(request, slug, pk):
+    campaign = _campaign(request, slug, "change")
+    topic = get_object_or_404(campaign.topics, pk=pk)
+    form = MaterialForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.add_material(topic=topic, title=data["title"], actor=request.user,
+                                  kind=data.get("kind") or "link", url=data.get("url") or "",
+                                  upload=data.get("upload"))
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            messages.success(request, _("Material “%(title)s” added.") % {"title": data["title"]})
+    else:
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+    return redirect(_tab_url(campaign, "topics"))
+
+
+@login_required
+@require_POST
+def material_delete(request, slug, pk):
+    campaign = _campaign(request, slug, "change")
+    material = get_object_or_404(Material.objects.filter(topic__campaign=campaign), pk=pk)
+    services.delete_material(material=material, actor=request.user)
+    return redirect(_tab_url(campaign, "topics"))
 
 
 @login_required

@@ -31,7 +31,9 @@ class UnitCodeField(forms.CharField):
         self.queryset = Unit.objects.none()
 
     def clean(self, value):
-        code = super().clean(value).strip()
+        code = (super().clean(value) or "").strip()
+        if not code:
+            return None
         try:
             return self.queryset.get(code__iexact=code)
         except Unit.DoesNotExist:

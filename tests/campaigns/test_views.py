@@ -126,8 +126,15 @@ def test_read_only_roles(applied):
     binh.refresh_from_db()
     assert binh.active and Campaign.objects.get().status == "draft"
 
+    # a unit admin below the organising unit sees the campaign and their part of the roster
     below = _client(user(unit_admin=org.bd))
-    assert below.get(_url("detail", campaign)).status_code == 404
+    assert below.get(_url("detail", campaign)).status_code == 200
+    resp = below.get(_url("detail", campaign) + "?tab=roster")
+    units = {p.unit.path[: len(org.bd.path)] for p in resp.context["page"].object_list}
+    assert units <= {org.bd.path}
+    assert below.get(_url("roster_preview", campaign)).status_code == 404
+    elsewhere = _client(user(unit_admin=org.hp))
+    assert elsewhere.get(_url("participant", campaign, binh.pk)).status_code == 404
 
 
 def test_list_shows_only_visible_campaigns(applied):
@@ -455,6 +462,9 @@ def test_participant_sees_own_page_and_my_campaigns_only(applied):
     Material.objects.create(topic=topic, title="Tài liệu hỏi đáp", url="https://example.org/q")
     c = _client(account, "en")
     me = _participant(applied, "binh")
+    # a draft campaign is not shown to its participants yet
+    assert c.get(_url("detail", campaign)).status_code == 404
+    services.set_status(campaign=campaign, status="published", actor=applied.organiser)
 
     resp = c.get(_url("participant", campaign, me.pk))
     assert resp.status_code == 200
@@ -564,3 +574,32 @@ def test_admin_creates_a_campaign_through_the_service(org):
         "topics-TOTAL_FORMS": "0", "topics-INITIAL_FORMS": "0",
         "topics-MIN_NUM_FORMS": "0", "topics-MAX_NUM_FORMS": "1000"})
     assert resp.status_code == 200 and not Campaign.objects.filter(slug="ngoai").exists()
+
+
+def test_materials_links_and_files(camp, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    campaign = camp.campaign
+    topic = services.add_topic(campaign=campaign, title="Chuyên đề 1", actor=camp.organiser)
+    url = reverse("campaigns:material_add", args=[campaign.slug, topic.pk])
+    camp.c.post(url, {"title": "Video bài giảng", "kind": "video",
+                      "url": "https://example.org/v"})
+    camp.c.post(url, {"title": "Đề cương", "upload": SimpleUploadedFile(
+        "de-cuong.pdf", b"%PDF-1.4 test", content_type="application/pdf")})
+    kinds = dict(topic.materials.values_list("title", "kind"))
+    assert kinds == {"Video bài giảng": "video", "Đề cương": "file"}
+    # refused: a program, neither address nor file, both
+    camp.c.post(url, {"title": "x", "upload": SimpleUploadedFile("x.exe", b"MZ")})
+    camp.c.post(url, {"title": "y"})
+    camp.c.post(url, {"title": "z", "url": "https://example.org/z",
+                      "upload": SimpleUploadedFile("z.pdf", b"%PDF")})
+    assert topic.materials.count() == 2
+    body = camp.c.get(_url("detail", campaign) + "?tab=topics").content.decode()
+    assert "Video bài giảng" in body and "de-cuong" in body
+    # only organisers add or remove
+    other = _client(user(inspector=camp.org.hn))
+    assert other.post(url, {"title": "w", "url": "https://example.org/w"}).status_code == 404
+    material = topic.materials.get(kind="file")
+    camp.c.post(reverse("campaigns:material_delete", args=[campaign.slug, material.pk]))
+    assert topic.materials.count() == 1
