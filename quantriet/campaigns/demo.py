@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from quantriet.campaigns import services
 from quantriet.campaigns.models import Campaign, Material
-from quantriet.org.models import Unit
+from quantriet.org import tree
+from quantriet.org.models import Person, Unit
 
 SLUG = "nghi-quyet-dai-hoi-xii"
 TITLE = "Học tập, quán triệt Nghị quyết Đại hội XII Công đoàn Việt Nam"
@@ -36,9 +37,15 @@ TOPICS = [
 ]
 
 
+PARTICIPANT_LOGIN = "daibieu"
+
+
 def create_demo_campaign(log: Callable[[str], None] | None = None) -> Campaign | None:
     """Create the campaign with its five topics and the three preset rules, and freeze its
-    roster on the demo organisation. Needs the demo's ``admin`` account and top unit."""
+    roster on the demo organisation. Needs the demo's ``admin`` account and top unit.
+
+    One participant of the Hà Nội federation gets the account ``daibieu`` (password of the
+    demo) to show the participant's side."""
     admin = get_user_model().objects.filter(username="admin", is_superuser=True).first()
     top = Unit.objects.filter(parent__isnull=True).first()
     if admin is None or top is None or Campaign.objects.filter(slug=SLUG).exists():
@@ -58,6 +65,34 @@ def create_demo_campaign(log: Callable[[str], None] | None = None) -> Campaign |
     services.add_preset_rules(campaign=campaign, actor=admin)
     diff = services.apply_roster(campaign=campaign, actor=admin)
     services.set_status(campaign=campaign, status=Campaign.Status.PUBLISHED, actor=admin)
+    _participant_account(campaign)
     if log:
         log(f"campaign “{TITLE}”: {diff.eligible:,} participants")
     return campaign
+
+
+def _participant_account(campaign: Campaign) -> None:
+    from quantriet.org.demo import DEMO_PASSWORD
+
+    hanoi = Unit.objects.filter(code="LDLD-01").first() or campaign.owner_unit
+    participant = (
+        campaign.participants.filter(tree.subtree_q(hanoi.path, "unit__path"), active=True,
+                                     person__user__isnull=True)
+        .select_related("person", "unit").order_by("person__sort_key", "pk").first()
+    )
+    if participant is None:
+        return
+    User = get_user_model()
+    account = User.objects.create_user(PARTICIPANT_LOGIN, password=DEMO_PASSWORD,
+                                       first_name=participant.person.full_name)
+    Person.objects.filter(pk=participant.person_id).update(user=account)
+
+
+def participant_account_row() -> tuple[str, str, str] | None:
+    """(login, role, where) for the table of demo accounts."""
+    person = Person.objects.filter(user__username=PARTICIPANT_LOGIN).select_related(
+        "unit").first()
+    if person is None:
+        return None
+    return (PARTICIPANT_LOGIN, "participant (on the roster)",
+            f"{person.full_name}, {person.unit.name}")

@@ -27,3 +27,15 @@ def test_demo_builds_the_seed_campaign_and_its_roster(db, tmp_path):
     assert len(rows) == len(roster)
     assert all(r["member_code"] and r["unit_code"] and r["managing_unit_code"] for r in rows)
     assert any("2.000" in r["rules"] for r in rows)
+
+
+def test_demo_participant_account_sees_the_invitation(db):
+    from django.test import Client
+    from django.urls import reverse
+
+    call_command("demo", "--scale", "small", verbosity=0)
+    c = Client()
+    assert c.login(username="daibieu", password="demo12345")
+    body = c.get(reverse("campaigns:mine")).content.decode()
+    assert "Nghị quyết Đại hội XII" in body
+    assert "Tư duy mới" in body  # the first topic

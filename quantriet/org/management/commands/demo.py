@@ -92,8 +92,12 @@ class Command(BaseCommand):
             f"{result.units:,} units, {result.people:,} members, {result.positions:,} "
             f"positions in {result.seconds:.1f} s ({result.method})."
         )
+        accounts = list(result.accounts)
         if not opts["no_campaign"]:
-            from quantriet.campaigns.demo import create_demo_campaign
+            from quantriet.campaigns.demo import create_demo_campaign, participant_account_row
 
             create_demo_campaign(log=lambda m: self.stdout.write(m))
-        demo.print_accounts(self.stdout, result.accounts)
+            row = participant_account_row()
+            if row:
+                accounts.append(row)
+        demo.print_accounts(self.stdout, accounts)
