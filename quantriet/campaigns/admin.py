@@ -20,7 +20,6 @@ from quantriet.campaigns.models import (
     RoutingRule,
     Topic,
 )
-from quantriet.core.audit import record
 from quantriet.org import tree
 from quantriet.org.admin import ScopedAdmin
 from quantriet.org.managers import can, scope_paths
@@ -130,10 +129,8 @@ class CampaignAdmin(ScopedAdmin):
         plain = [f for f in form.changed_data if f in {"title", "resolution", "description",
                                                       "conference_date", "report_deadline"}]
         if plain:
-            # No service edits these descriptive fields yet; saved here and audited.
-            obj.save(update_fields=[*plain, "updated_at"])
-            record("campaigns.update", obj, actor=request.user, unit_path=obj.owner_unit.path,
-                   fields=plain)
+            services.update_campaign(campaign=Campaign.objects.get(pk=obj.pk),
+                                     actor=request.user, **{f: data[f] for f in plain})
 
 
 class CampaignChildAdmin(ScopedAdmin):

@@ -66,6 +66,15 @@ class CampaignForm(forms.Form):
         return slug
 
 
+class CampaignEditForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    resolution = forms.CharField(label=_("Resolution studied"), max_length=300, required=False)
+    description = forms.CharField(label=_("Description"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 4}))
+    conference_date = VNDateField(label=_("Conference date"), required=False)
+    report_deadline = VNDateField(label=_("Report deadline"), required=False)
+
+
 class TopicForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=400)
     summary = forms.CharField(label=_("Summary"), required=False,

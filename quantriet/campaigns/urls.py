@@ -8,6 +8,7 @@ urlpatterns = [
     path("mine/", views.mine, name="mine"),  # before <slug>: "mine" is a reserved short name
     path("<slug:slug>/", views.campaign_detail, name="detail"),
     path("<slug:slug>/status/", views.campaign_status, name="status"),
+    path("<slug:slug>/edit/", views.campaign_edit, name="edit"),
     path("<slug:slug>/topics/add/", views.topic_add, name="topic_add"),
     path("<slug:slug>/topics/<int:pk>/move/", views.topic_move, name="topic_move"),
     path("<slug:slug>/topics/<int:pk>/materials/", views.material_add, name="material_add"),

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from quantriet.campaigns import services
 from quantriet.campaigns.forms import (
+    CampaignEditForm,
     CampaignForm,
     MaterialForm,
     MemberForm,
@@ -223,6 +224,9 @@ def _render_detail(request, campaign, tab, **bound_forms):
                                if v != campaign.status]
         if staff:
             context["active_count"] = campaign.participants.filter(active=True).count()
+        if organiser:
+            context["edit_form"] = bound_forms.get("edit_form") or CampaignEditForm(initial={
+                f: getattr(campaign, f) for f in CampaignEditForm.base_fields})
     elif tab == "topics":
         context["topics"] = campaign.topics.prefetch_related("materials")
         if organiser:
@@ -293,6 +297,22 @@ def _roster_context(request, campaign, people_q):
 
 
 # ---------------------------------------------------------------- organiser actions
+
+
+@login_required
+@require_POST
+def campaign_edit(request, slug):
+    campaign = _campaign(request, slug, "change")
+    form = CampaignEditForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_campaign(campaign=campaign, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("The campaign was saved."))
+            return redirect(_tab_url(campaign, "overview"))
+    return _render_detail(request, campaign, "overview", edit_form=form)
 
 
 @login_required

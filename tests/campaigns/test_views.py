@@ -603,3 +603,20 @@ def test_materials_links_and_files(camp, settings, tmp_path):
     material = topic.materials.get(kind="file")
     camp.c.post(reverse("campaigns:material_delete", args=[campaign.slug, material.pk]))
     assert topic.materials.count() == 1
+
+
+def test_edit_the_campaign(camp):
+    campaign = camp.campaign
+    url = reverse("campaigns:edit", args=[campaign.slug])
+    resp = camp.c.post(url, {"title": "Tiêu đề mới", "resolution": "NQ XIII",
+                             "conference_date": "20/08/2025", "report_deadline": "01/08/2025"})
+    assert resp.status_code == 200 and resp.context["edit_form"].errors  # deadline first
+    campaign.refresh_from_db()
+    assert campaign.title != "Tiêu đề mới"
+    resp = camp.c.post(url, {"title": "Tiêu đề mới", "resolution": "NQ XIII",
+                             "conference_date": "20/08/2025", "report_deadline": "30/09/2025"})
+    assert resp.status_code == 302
+    campaign.refresh_from_db()
+    assert (campaign.title, campaign.conference_date) == ("Tiêu đề mới", dt.date(2025, 8, 20))
+    inspector = _client(user(inspector=camp.org.hn))
+    assert inspector.post(url, {"title": "x"}).status_code == 404
