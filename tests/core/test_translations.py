@@ -22,6 +22,12 @@ def _entries():
         if line.startswith("#,"):
             flush()
             entry, field = {"msgid": "", "plural": "", "str": {}, "flags": line}, None
+        elif line.startswith("msgctxt "):
+            if entry is None or entry["msgid"] or entry["str"]:
+                flush()
+                entry = {"msgid": "", "plural": "", "str": {}, "flags": ""}
+            entry["ctxt"] = ast.literal_eval(line.partition(" ")[2])
+            field = None
         elif line.startswith(("msgid ", "msgid_plural ", "msgstr")):
             key, _, rest = line.partition(" ")
             if key == "msgid":
@@ -63,4 +69,8 @@ def test_compiled_catalogue_matches_the_po_file():
     for e in _entries():
         if e["plural"]:
             continue
-        assert catalogue.gettext(e["msgid"]) == e["str"]["msgstr"], e["msgid"]
+        if "ctxt" in e:
+            got = catalogue.pgettext(e["ctxt"], e["msgid"])
+        else:
+            got = catalogue.gettext(e["msgid"])
+        assert got == e["str"]["msgstr"], e["msgid"]
