@@ -29,6 +29,7 @@ from quantriet.campaigns.models import (
     Topic,
 )
 from quantriet.core.audit import record
+from quantriet.core.audit import user_or_none as _user
 from quantriet.org import tree
 from quantriet.org.managers import can
 from quantriet.org.models import Person, PositionType, Unit, UnitLevel
@@ -564,6 +565,3 @@ def substitute(*, participant: Participant, person: Person, reason: str,
     return add_participant(campaign=participant.campaign, person=person, reason=reason,
                            actor=actor, substitute_for=participant)
 
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None

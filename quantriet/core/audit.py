@@ -40,3 +40,8 @@ def record(
         unit_path=unit_path,
         data=_jsonable(data),
     )
+
+
+def user_or_none(actor: Any) -> Any:
+    """The actor if it is a logged-in account (for ``actor``/``changed_by`` columns)."""
+    return actor if getattr(actor, "is_authenticated", False) else None

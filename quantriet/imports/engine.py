@@ -23,6 +23,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from quantriet.core.audit import record
+from quantriet.core.audit import user_or_none as _user
 from quantriet.imports import values as V
 from quantriet.org import services as org_services
 from quantriet.org import tree
@@ -796,6 +797,3 @@ def _recount(unit_ids: set[int]) -> None:
                 f"UPDATE org_unit SET direct_members = (SELECT count(*) FROM org_person "  # noqa: S608
                 f"WHERE org_person.unit_id = org_unit.id) WHERE id IN ({marks})", chunk)
 
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None

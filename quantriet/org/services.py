@@ -19,6 +19,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
 from quantriet.core.audit import record
+from quantriet.core.audit import user_or_none as _user
 from quantriet.org import tree
 from quantriet.org.managers import forget_scope
 from quantriet.org.models import (
@@ -468,6 +469,3 @@ def verify_member_counters(*, fix: bool = False) -> list[tuple[str, int, int]]:
                 Unit.objects.filter(pk=pk).update(direct_members=real)
     return diffs
 
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
