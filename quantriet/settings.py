@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "quantriet.org",
     "quantriet.imports",
     "quantriet.campaigns",
+    "quantriet.conference",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

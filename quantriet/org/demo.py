@@ -1465,7 +1465,9 @@ def flush(log: Callable[[str], None] | None = None) -> None:
     # PostgreSQL: TRUNCATE (instant, no dead rows) where no other table refers to the
     # tables; otherwise, and on SQLite, DELETE (foreign keys then report other data).
     groups = [
-        ["campaigns_participant_rules", "campaigns_eligibilityrule_position_types",
+        ["conference_attendance", "conference_bridgepoint_coordinators",
+         "conference_bridgepoint",
+         "campaigns_participant_rules", "campaigns_eligibilityrule_position_types",
          "campaigns_eligibilityrule_unit_levels", "campaigns_participant",
          "campaigns_routingrule", "campaigns_eligibilityrule", "campaigns_material",
          "campaigns_topic", "campaigns_campaign"],

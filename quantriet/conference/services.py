@@ -1,0 +1,308 @@
+"""State changes of conference day: bridge points, assignment, invitations' signed tokens,
+check-in, absence and substitutes, locking.
+
+Each bridge point keeps counters (expected, present, excused, substitutes) that every
+service changes in the same transaction as the attendance row, with ``F()`` expressions
+so concurrent check-ins never lose an update; the live board reads the counters of the
+points only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from quantriet.campaigns.models import Campaign, Participant
+from quantriet.conference.models import Attendance, BridgePoint
+from quantriet.core.audit import record
+from quantriet.core.audit import user_or_none as _user
+from quantriet.org import tree
+from quantriet.org.managers import can
+from quantriet.org.models import Person, Unit
+
+TOKEN_SALT = "quantriet.conference.invitation"  # noqa: S105 - a namespace, not a secret
+TOKEN_MAX_AGE = 60 * 60 * 24 * 120  # an invitation's QR code is valid for 120 days
+
+
+def _require(actor: Any, campaign: Campaign) -> None:
+    if not can(actor, "change", campaign.owner_unit):
+        raise ValidationError(_("Only the campaign's organisers can do this."))
+
+
+# ---------------------------------------------------------------- bridge points
+
+
+@transaction.atomic
+def generate_points(*, campaign: Campaign, level_codes: list[str], actor: Any,
+                    central: bool = True) -> int:
+    """One bridge point per current unit of the given levels in the organising unit's
+    subtree (plus the central point at the organising unit). Existing points are kept."""
+    _require(actor, campaign)
+    existing = set(campaign.bridge_points.values_list("code", flat=True))
+    points = []
+    if central and campaign.owner_unit.code not in existing:
+        points.append(BridgePoint(campaign=campaign, code=campaign.owner_unit.code,
+                                  name=_("Central point: %(unit)s")
+                                  % {"unit": campaign.owner_unit.name},
+                                  host_unit=campaign.owner_unit, is_central=True))
+    hosts = (Unit.objects.subtree(campaign.owner_unit.path, include_root=False)
+             .filter(level__code__in=level_codes, valid_to__isnull=True).order_by("path"))
+    for unit in hosts.iterator(chunk_size=5000):
+        if unit.code not in existing:
+            points.append(BridgePoint(campaign=campaign, code=unit.code,
+                                      name=_("Bridge point %(unit)s") % {"unit": unit.name},
+                                      host_unit=unit))
+    BridgePoint.objects.bulk_create(points, batch_size=2000)
+    record("conference.points.generate", campaign, actor=actor,
+           unit_path=campaign.owner_unit.path, created=len(points))
+    return len(points)
+
+
+@transaction.atomic
+def assign_default(*, campaign: Campaign, actor: Any) -> int:
+    """Send each participant without a manual assignment to the point hosted by their
+    nearest ancestor that hosts one (the central point otherwise). Returns how many
+    attendances were created or moved."""
+    _require(actor, campaign)
+    points = {p.host_unit.path: p for p in campaign.bridge_points.select_related("host_unit")}
+    central = next((p for p in points.values() if p.is_central), None)
+    if central is None and not points:
+        raise ValidationError(_("Create the bridge points first."))
+    current = dict(Attendance.objects.filter(participant__campaign=campaign)
+                   .values_list("participant_id", "point_id"))
+    overridden = set(Attendance.objects.filter(participant__campaign=campaign, overridden=True)
+                     .values_list("participant_id", flat=True))
+    create, move = [], []
+    participants = campaign.participants.filter(active=True).values_list("pk", "unit__path")
+    for pk, path in participants.iterator(chunk_size=20_000):
+        if pk in overridden:
+            continue
+        target = None
+        for anc in [path, *reversed(tree.ancestor_paths(path))]:
+            if anc in points:
+                target = points[anc]
+                break
+        target = target or central
+        if target is None:
+            continue
+        if pk not in current:
+            create.append(Attendance(participant_id=pk, point=target))
+        elif current[pk] != target.pk:
+            move.append((pk, target.pk))
+    Attendance.objects.bulk_create(create, batch_size=5000)
+    for pk, point_id in move:
+        Attendance.objects.filter(participant_id=pk, status=Attendance.Status.EXPECTED).update(
+            point_id=point_id)
+    _recount(campaign)
+    record("conference.assign", campaign, actor=actor, unit_path=campaign.owner_unit.path,
+           created=len(create), moved=len(move))
+    return len(create) + len(move)
+
+
+@transaction.atomic
+def move_attendance(*, attendance: Attendance, point: BridgePoint, actor: Any) -> Attendance:
+    """Assign one participant to another point by hand (kept by later default runs)."""
+    _require(actor, attendance.point.campaign)
+    if point.campaign_id != attendance.point.campaign_id:
+        raise ValidationError(_("That bridge point belongs to another campaign."))
+    attendance = Attendance.objects.select_for_update().get(pk=attendance.pk)
+    if attendance.status != Attendance.Status.EXPECTED:
+        raise ValidationError(_("Attendance is already recorded; it cannot be moved."))
+    old = attendance.point_id
+    attendance.point, attendance.overridden = point, True
+    attendance.save(update_fields=["point", "overridden"])
+    BridgePoint.objects.filter(pk=old).update(expected=F("expected") - 1)
+    BridgePoint.objects.filter(pk=point.pk).update(expected=F("expected") + 1)
+    record("conference.move", attendance, actor=actor, unit_path=point.host_unit.path,
+           old_point=old, new_point=point.pk)
+    return attendance
+
+
+def over_capacity(campaign: Campaign) -> list[BridgePoint]:
+    """Points where more people are expected than there are seats."""
+    return list(campaign.bridge_points.filter(capacity__isnull=False,
+                                              expected__gt=F("capacity")))
+
+
+def _recount(campaign: Campaign) -> None:
+    """Recompute the counters of every point of the campaign from the attendances."""
+    from django.db.models import Count, Q
+
+    counts = {
+        row["point_id"]: row for row in
+        Attendance.objects.filter(point__campaign=campaign).values("point_id").annotate(
+            n=Count("id"),
+            p=Count("id", filter=Q(status=Attendance.Status.PRESENT)),
+            e=Count("id", filter=Q(status=Attendance.Status.EXCUSED)),
+            s=Count("id", filter=Q(substitute__isnull=False)),
+        )
+    }
+    for point in campaign.bridge_points.all():
+        c = counts.get(point.pk, {"n": 0, "p": 0, "e": 0, "s": 0})
+        if (point.expected, point.present, point.excused, point.substitutes) != (
+                c["n"], c["p"], c["e"], c["s"]):
+            BridgePoint.objects.filter(pk=point.pk).update(
+                expected=c["n"], present=c["p"], excused=c["e"], substitutes=c["s"])
+
+
+def verify_counters(campaign: Campaign) -> list[tuple[str, tuple, tuple]]:
+    """Points whose stored counters differ from a fresh count: (code, stored, actual)."""
+    before = {p.code: (p.expected, p.present, p.excused, p.substitutes)
+              for p in campaign.bridge_points.all()}
+    with transaction.atomic():
+        _recount(campaign)
+        after = {p.code: (p.expected, p.present, p.excused, p.substitutes)
+                 for p in campaign.bridge_points.all()}
+        transaction.set_rollback(True)
+    return [(code, before[code], after[code]) for code in before if before[code] != after[code]]
+
+
+# ---------------------------------------------------------------- invitations
+
+
+def invitation_token(participant: Participant) -> str:
+    """The content of the QR code: signed, so it cannot be forged or altered."""
+    return signing.dumps({"c": participant.campaign_id, "p": participant.pk}, salt=TOKEN_SALT,
+                         compress=True)
+
+
+def read_token(token: str, campaign: Campaign) -> Participant:
+    try:
+        data = signing.loads(token.strip(), salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.SignatureExpired:
+        raise ValidationError(_("This invitation code has expired.")) from None
+    except signing.BadSignature:
+        raise ValidationError(_("This is not a valid invitation code (it was altered or "
+                                "belongs to another system).")) from None
+    if not isinstance(data, dict) or data.get("c") != campaign.pk:
+        raise ValidationError(_("This invitation is for another campaign."))
+    try:
+        return campaign.participants.get(pk=data.get("p"))
+    except Participant.DoesNotExist:
+        raise ValidationError(_("This invitation is no longer on the roster.")) from None
+
+
+# ---------------------------------------------------------------- check-in
+
+
+@dataclass
+class CheckIn:
+    attendance: Attendance
+    outcome: str  # "checked_in", "already", "other_point", "removed"
+    message: str
+
+
+def _can_check_in(actor: Any, point: BridgePoint) -> None:
+    if not (point.coordinators.filter(pk=getattr(actor, "pk", None)).exists()
+            or can(actor, "change", point.campaign.owner_unit)):
+        raise ValidationError(_("You are not a coordinator of this bridge point."))
+
+
+@transaction.atomic
+def check_in(*, point: BridgePoint, participant: Participant, actor: Any,
+             accept_other_point: bool = False, client_ref: str = "",
+             at: Any = None) -> CheckIn:
+    """Record that a participant is present at ``point``. Idempotent: a second scan says
+    when they were checked in; a participant of another point is only accepted when the
+    coordinator confirms."""
+    _can_check_in(actor, point)
+    if point.locked:
+        raise ValidationError(_("Attendance at this point is locked."))
+    if participant.campaign_id != point.campaign_id:
+        raise ValidationError(_("This person is not on this campaign's roster."))
+    if not participant.active:
+        raise ValidationError(_("%(person)s is no longer on the roster.")
+                              % {"person": participant.person.full_name})
+    att = Attendance.objects.select_for_update().filter(participant=participant).first()
+    if att is None:  # not assigned yet: assign here
+        att = Attendance.objects.create(participant=participant, point=point)
+        BridgePoint.objects.filter(pk=point.pk).update(expected=F("expected") + 1)
+    if att.status == Attendance.Status.PRESENT or (client_ref and att.client_ref == client_ref):
+        local = timezone.localtime(att.checked_in_at)
+        return CheckIn(att, "already",
+                       _("%(person)s was already checked in at %(time)s.")
+                       % {"person": participant.person.full_name,
+                          "time": local.strftime("%H:%M")})
+    if att.point_id != point.pk and not accept_other_point:
+        return CheckIn(att, "other_point",
+                       _("%(person)s is expected at “%(point)s”. Check in here anyway?")
+                       % {"person": participant.person.full_name, "point": att.point.name})
+    old_status = att.status
+    att.status = Attendance.Status.PRESENT
+    att.checked_in_at = at or timezone.now()
+    att.checked_in_point = point
+    att.checked_in_by = _user(actor)
+    att.client_ref = client_ref
+    att.save()
+    changes: dict[str, Any] = {"present": F("present") + 1}
+    if old_status == Attendance.Status.EXCUSED:
+        changes["excused"] = F("excused") - 1
+    BridgePoint.objects.filter(pk=att.point_id).update(**changes)
+    return CheckIn(att, "checked_in",
+                   _("%(person)s checked in.") % {"person": participant.person.full_name})
+
+
+@transaction.atomic
+def excuse(*, attendance: Attendance, reason: str, actor: Any) -> Attendance:
+    """Absent with leave (vắng có lý do)."""
+    _can_check_in(actor, attendance.point)
+    if not reason.strip():
+        raise ValidationError(_("Give the reason."))
+    att = Attendance.objects.select_for_update().get(pk=attendance.pk)
+    if att.point.locked:
+        raise ValidationError(_("Attendance at this point is locked."))
+    if att.status == Attendance.Status.PRESENT:
+        raise ValidationError(_("This participant is checked in."))
+    if att.status != Attendance.Status.EXCUSED:
+        BridgePoint.objects.filter(pk=att.point_id).update(excused=F("excused") + 1)
+    att.status, att.reason = Attendance.Status.EXCUSED, reason
+    att.save(update_fields=["status", "reason"])
+    return att
+
+
+@transaction.atomic
+def check_in_substitute(*, point: BridgePoint, participant: Participant, person: Person,
+                        reason: str, actor: Any) -> CheckIn:
+    """Someone attends in place of an absent participant (người dự thay)."""
+    if not reason.strip():
+        raise ValidationError(_("Give the reason."))
+    if not person.unit.path.startswith(point.campaign.owner_unit.path):
+        raise ValidationError(_("%(person)s is not in the organising unit's subtree.")
+                              % {"person": person.full_name})
+    result = check_in(point=point, participant=participant, actor=actor,
+                      accept_other_point=True)
+    if result.outcome == "already":
+        raise ValidationError(_("%(person)s is present; no substitute is needed.")
+                              % {"person": participant.person.full_name})
+    att = result.attendance
+    att.substitute, att.reason = person, reason
+    att.save(update_fields=["substitute", "reason"])
+    BridgePoint.objects.filter(pk=att.point_id).update(substitutes=F("substitutes") + 1)
+    record("conference.substitute", att, actor=actor, unit_path=point.host_unit.path,
+           person=person.pk, reason=reason)
+    return CheckIn(att, "checked_in",
+                   _("%(sub)s attends instead of %(person)s.")
+                   % {"sub": person.full_name, "person": participant.person.full_name})
+
+
+@transaction.atomic
+def lock_point(*, point: BridgePoint, actor: Any) -> BridgePoint:
+    """After the session: whoever is still expected is recorded absent; nothing changes
+    afterwards."""
+    _can_check_in(actor, point)
+    point = BridgePoint.objects.select_for_update().get(pk=point.pk)
+    if point.locked:
+        return point
+    point.attendances.filter(status=Attendance.Status.EXPECTED).update(
+        status=Attendance.Status.ABSENT)
+    point.locked = True
+    point.save(update_fields=["locked"])
+    record("conference.lock", point, actor=actor, unit_path=point.host_unit.path)
+    return point
