@@ -14,6 +14,7 @@ urlpatterns = [
     path("org/", include("quantriet.org.urls")),
     path("imports/", include("quantriet.imports.urls")),
     path("campaigns/", include("quantriet.campaigns.urls")),
+    path("conference/", include("quantriet.conference.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -125,6 +125,15 @@ def move_attendance(*, attendance: Attendance, point: BridgePoint, actor: Any) -
     return attendance
 
 
+@transaction.atomic
+def add_coordinator(*, point: BridgePoint, user: Any, actor: Any) -> None:
+    """Give an account the right to check people in at this point only."""
+    _require(actor, point.campaign)
+    point.coordinators.add(user)
+    record("conference.coordinator.add", point, actor=actor, unit_path=point.host_unit.path,
+           user=user.pk)
+
+
 def over_capacity(campaign: Campaign) -> list[BridgePoint]:
     """Points where more people are expected than there are seats."""
     return list(campaign.bridge_points.filter(capacity__isnull=False,

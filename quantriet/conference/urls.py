@@ -1,0 +1,22 @@
+from django.urls import path
+
+from quantriet.conference import board_views, checkin_views, views
+
+app_name = "conference"
+urlpatterns = [
+    path("<slug:slug>/points/", views.points, name="points"),
+    path("<slug:slug>/points/generate/", views.generate, name="generate"),
+    path("<slug:slug>/points/assign/", views.assign, name="assign"),
+    path("<slug:slug>/points/move/", views.move, name="move"),
+    path("<slug:slug>/points/<str:code>/", views.point_detail, name="point"),
+    path("<slug:slug>/points/<str:code>/coordinators/", views.add_coordinator,
+         name="add_coordinator"),
+    path("<slug:slug>/points/<str:code>/lock/", views.lock, name="lock"),
+    path("<slug:slug>/points/<str:code>/checkin/", checkin_views.checkin_page, name="checkin"),
+    path("<slug:slug>/points/<str:code>/checkin/search/", checkin_views.search,
+         name="checkin_search"),
+    path("<slug:slug>/points/<str:code>/checkin/scan/", checkin_views.scan, name="checkin_scan"),
+    path("<slug:slug>/points/<str:code>/checkin/sync/", checkin_views.sync, name="checkin_sync"),
+    path("<slug:slug>/board/", board_views.board, name="board"),
+    path("<slug:slug>/board/data/", board_views.board_data, name="board_data"),
+]
