@@ -258,8 +258,9 @@ def search(request, slug, code):
     q = request.GET.get("q", "")[:100]
     terms = search_terms(q)
     rows: list[dict[str, Any]] = []
-    more = False
+    more = searched = False
     if terms and (sum(len(t) for t in terms) >= 2 or q.strip().isdigit()):
+        searched = True
         qs = point.campaign.participants.filter(active=True)
         if q.strip().isdigit() and len(q.strip()) <= 18:
             qs = qs.filter(pk=int(q.strip()))
@@ -282,7 +283,7 @@ def search(request, slug, code):
                          and att.status == Attendance.Status.PRESENT})
     return render(request, "conference/checkin_results.html", {
         "campaign": point.campaign, "point": point, "q": q, "rows": rows, "more": more,
-        "limit": SEARCH_LIMIT, "searched": bool(terms)})
+        "limit": SEARCH_LIMIT, "searched": searched})
 
 
 # ---------------------------------------------------------------- the script's endpoints
