@@ -18,7 +18,10 @@ Rows come out of :meth:`Table.rows` one at a time with the row number the user s
 Excel. CSV is read line by line (memory does not grow with the file). Workbooks are read with
 python-calamine, which parses a whole sheet into native (Rust) memory when the sheet is
 first opened -- roughly 0.9 KB per 9-column row -- and converts rows to Python objects one
-at a time; a loaded sheet stays cached until :meth:`Workbook.close`.
+at a time; a loaded sheet stays cached until :meth:`Workbook.close`. An .xlsx/.xlsm
+worksheet whose XML is larger than :data:`XLSX_STREAM_THRESHOLD` is instead streamed from
+the zip a few megabytes at a time, giving the same rows (memory then holds one chunk of XML
+and the workbook's shared strings: their UTF-8 text plus 4 bytes each).
 
 Cell values are normalised: text is NFC with surrounding whitespace stripped and inner runs
 of whitespace collapsed ("" gives None); an apostrophe protecting a formula trigger
@@ -31,16 +34,21 @@ leading zeros); date cells give :class:`datetime.date`; formulas give their cach
 import codecs
 import csv
 import io
+import math
 import os
 import re
 import unicodedata
 import zipfile
+import zlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import accumulate
 from pathlib import Path
 from typing import IO, Any
+from xml.parsers import expat
 
 from quantriet.imports import columns as cols
 from quantriet.text import nfc
@@ -598,12 +606,13 @@ class _Source:
 class _CalamineBook:
     """An open python-calamine workbook with its loaded sheets cached."""
 
-    def __init__(self, opener: Callable[[], Any], name: str) -> None:
+    def __init__(self, opener: Callable[[], Any], name: str, *, lazy: bool = False) -> None:
         self._opener = opener
         self.name = name
         self._book: Any = None
         self._sheets: dict[str, Any] = {}
-        self.book  # noqa: B018 - open now so that unreadable files fail in open_workbook
+        if not lazy:
+            self.book  # noqa: B018 - open now so that unreadable files fail in open_workbook
 
     @property
     def book(self) -> Any:
@@ -678,6 +687,1016 @@ class _SheetSource(_Source):
         except Exception:
             return []
         return list(ranges or [])
+
+
+# --------------------------------------------------------------------------------------
+# Streaming .xlsx/.xlsm sheets
+#
+# python-calamine parses a whole sheet into memory before the first row can be read (about
+# 0.9 KB per 9-column row). A worksheet whose XML is larger than XLSX_STREAM_THRESHOLD is
+# instead read here, straight from the zip, 4 MB of XML at a time: one findall of a
+# compiled bytes regex per chunk turns the plain rows and cells (as Excel, LibreOffice and
+# openpyxl write them) into tokens, and rows holding anything else (rich text, cells
+# without a reference, other attributes) are parsed one by one with general patterns.
+# A first pass finds what calamine knows before its first row: the columns in use (its
+# rows start at the first and are padded to the last), the merged ranges (<mergeCells>
+# follows <sheetData>) and the last row. The shared strings are kept as one UTF-8 buffer
+# plus an array of offsets (5 million strings: about 80 MB; as a list of str, 300).
+#
+# The rows are those of the calamine path: the same row numbers, padding ("" for missing
+# cells), value types (str, float, bool, date, datetime, time, timedelta; formulas give
+# their cached value), date conversion and text normalisation (line ends, entities, <t>
+# text trimmed unless xml:space="preserve"). Where calamine fails on a malformed file (an
+# unknown error code or cell type, a shared string index out of range, a duration beyond
+# timedelta), this reader carries on leniently. Rows are padded differently only when
+# some cells have no reference (r attribute). Small sheets, .xlsb, .xls and .ods are
+# read by python-calamine.
+
+XLSX_STREAM_THRESHOLD = 20 * 1024 * 1024
+"""A worksheet whose XML (uncompressed size in the zip) is larger than this many bytes is
+streamed instead of being loaded by python-calamine."""
+
+_XLSX_CHUNK = 4 * 1024 * 1024  # decompressed bytes parsed at a time
+_XLSX_MAX_CARRY = 64 * 1024 * 1024  # an unterminated element longer than this is damage
+_OTHER, _DATETIME, _DURATION = 0, 1, 2  # what a cell's number format makes of a number
+_MS_PER_DAY = 86_400_000
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+_I64_MAX = 2**63 - 1
+_I64_LIMIT = float(2**63)
+# chrono's NaiveDate range, in days from 1899-12-30 (times of day outside it give floats)
+_CHRONO_MIN_DAY, _CHRONO_MAX_DAY = -96_439_723, 95_052_170
+
+
+def _format_kind(code: str) -> int:
+    """What calamine makes of a custom number format code: a date/time, a duration
+    ([h]:mm) or a plain number (first section only; quoted text, escaped characters and
+    [colour]/[condition] brackets do not count)."""
+    escaped = quoted = ap = hms = False
+    brackets = 0
+    prev = " "
+    for ch in code:
+        if escaped:
+            escaped = False
+        elif ch in "_\\*":
+            escaped = True  # the next character is a literal (or a fill/width character)
+        elif quoted:
+            if ch == '"':
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch == ";":
+            return _OTHER
+        elif ch == "[":
+            brackets += 1
+        elif ch == "]" and brackets == 1 and hms:
+            return _DURATION
+        elif ch == "]":
+            brackets = max(0, brackets - 1)
+        elif ch in "aA" and not ap and brackets == 0:
+            ap = True
+        elif ch in "pm/PM" and ap and brackets == 0:
+            return _DATETIME
+        elif ch in "dmhysDMHYS" and not ap and brackets == 0:
+            return _DATETIME
+        elif not (hms and ch.lower() == prev.lower()):
+            hms = prev == "[" and ch in "mhsMHS"
+        prev = ch
+    return _OTHER
+
+
+def _builtin_format_kind(num_fmt_id: str) -> int:
+    if num_fmt_id == "46":
+        return _DURATION
+    if num_fmt_id in {"14", "15", "16", "17", "18", "19", "20", "21", "22", "45", "47"}:
+        return _DATETIME
+    return _OTHER
+
+
+def _round_ms(y: float) -> int:
+    """``y.round() as i64`` in Rust: half away from zero, NaN -> 0, saturating."""
+    if y != y:
+        return 0
+    if y >= _I64_LIMIT:
+        return _I64_MAX
+    if y < -_I64_LIMIT:
+        return -_I64_MAX - 1
+    r = math.floor(y)
+    frac = y - r
+    return r + 1 if frac > 0.5 or (frac == 0.5 and y >= 0) else r
+
+
+def _serial_value(x: float, kind: int, date1904: bool) -> Any:
+    """A number in a date/time or duration format as python-calamine gives it: time for
+    serials below 1, date for whole serials, datetime otherwise, timedelta for durations
+    (millisecond precision); the number itself when out of range."""
+    if kind == _DURATION:
+        try:
+            return timedelta(milliseconds=_round_ms(x * _MS_PER_DAY))
+        except OverflowError:
+            return x
+    f = x + 1462.0 if date1904 else x
+    if f < 60.0:
+        f += 1.0  # Excel's phantom 1900-02-29 shifts the serials before it
+    ms = _round_ms(f * _MS_PER_DAY)
+    if x < 1.0:
+        day, ms = divmod(ms, _MS_PER_DAY)
+        if not _CHRONO_MIN_DAY <= day <= _CHRONO_MAX_DAY:
+            return x
+        seconds, milli = divmod(ms, 1000)
+        minutes, second = divmod(seconds, 60)
+        return time(minutes // 60, minutes % 60, second, milli * 1000)
+    try:
+        moment = _EXCEL_EPOCH + timedelta(milliseconds=ms)
+    except OverflowError:
+        return x
+    return moment.date() if x.is_integer() else moment
+
+
+_ISO_DATETIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?", re.ASCII)
+_ISO_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)", re.ASCII)
+_ISO_TIME = re.compile(r"(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?", re.ASCII)
+
+
+def _iso_value(text: str) -> Any:
+    """A t="d" cell: an ISO 8601 datetime, date or time, else the text."""
+    try:
+        if m := _ISO_DATETIME.fullmatch(text):
+            micro = int((m[7] or "0").ljust(6, "0")[:6])
+            return datetime(*map(int, m.group(1, 2, 3, 4, 5, 6)), micro)
+        if m := _ISO_DATE.fullmatch(text):
+            return date(*map(int, m.group(1, 2, 3)))
+        if m := _ISO_TIME.fullmatch(text):
+            return time(*map(int, m.group(1, 2, 3)), int((m[4] or "0").ljust(6, "0")[:6]))
+    except ValueError:
+        pass
+    return text
+
+
+_XML_ENTITY = re.compile(r"&(?:#([0-9]+)|#x([0-9A-Fa-f]+)|(lt|gt|amp|quot|apos));")
+_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+def _entity(m: re.Match[str]) -> str:
+    try:
+        if m[1]:
+            return chr(int(m[1]))
+        if m[2]:
+            return chr(int(m[2], 16))
+    except (ValueError, OverflowError):
+        return m[0]
+    return _NAMED_ENTITIES[m[3]]
+
+
+def _xml_text(raw: bytes) -> str:
+    """Character data as an XML parser gives it: line ends normalised, references
+    resolved."""
+    if b"\r" in raw:
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    text = raw.decode("utf-8", "replace")
+    return _XML_ENTITY.sub(_entity, text) if "&" in text else text
+
+
+_COLUMN_CACHE: dict[bytes, int] = {}
+
+
+def _column_index(letters: bytes) -> int:
+    """0-based index of column `letters` (b"A" -> 0, b"ab" -> 27)."""
+    index = _COLUMN_CACHE.get(letters)
+    if index is None:
+        index = 0
+        for ch in letters.upper():
+            index = index * 26 + ch - 64
+        index -= 1
+        if len(_COLUMN_CACHE) < 100_000:
+            _COLUMN_CACHE[letters] = index
+    return index
+
+
+_CELL_REF = re.compile(rb"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
+_ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _cell_ref(ref: bytes) -> tuple[int, int] | None:
+    """(0-based row, column) of a reference such as b"B7"."""
+    m = _CELL_REF.fullmatch(ref.strip())
+    if not m or int(m[2]) == 0:
+        return None
+    return int(m[2]) - 1, _column_index(m[1])
+
+
+def _attributes(raw: bytes) -> dict[bytes, bytes]:
+    """Attributes of a start tag by local name (values not unescaped)."""
+    found: dict[bytes, bytes] = {}
+    for name, double, single in _ATTRIBUTE.findall(raw):
+        found.setdefault(name.rpartition(b":")[2], double or single)
+    return found
+
+
+def _column_class(lo: int, hi: int) -> str:
+    """A regex matching the letters of exactly the columns lo..hi (as in a cell ref)."""
+    by_prefix: dict[str, list[int]] = {}
+    for index in range(lo, hi + 1):
+        letters = column_letter(index)
+        by_prefix.setdefault(letters[:-1], []).append(ord(letters[-1]))
+    parts = []
+    for prefix, lasts in by_prefix.items():
+        parts.append(f"{prefix}[{chr(min(lasts))}-{chr(max(lasts))}]")
+    return "(?:" + "|".join(parts) + ")"
+
+
+class _SheetPatterns:
+    """The regexes of a sheet whose elements have namespace prefix `prefix` (b"" or
+    b"x:"). In the pattern texts below, "P:" stands for the prefix."""
+
+    def __init__(self, prefix: bytes) -> None:
+        self.prefix = prefix
+        self.data_start = self._compile(rb"<P:sheetData(?=[\s/>])[^>]*?(/?)>")
+        self.data_end = b"</" + prefix + b"sheetData>"
+        self.row_start = b"<" + prefix + b"row"
+        self.row_end = b"</" + prefix + b"row>"
+        # Tokens of the rows and cells Excel, LibreOffice, openpyxl and most libraries
+        # write: a row start with its number first, or a whole cell with its reference
+        # first, then style and type, and a value (maybe after a formula) or a one-piece
+        # inline string; anything else is a token of empty strings (_ODD_TOKEN). Groups:
+        # column letters, style, type, <v> text (not empty: an empty <v></v> is odd),
+        # <t> attributes + ">" + its text, row number. (Possessive quantifiers: about a
+        # quarter faster than greedy ones.)
+        self.token = self._compile(
+            rb'<(?:P:c r="([A-Z]++)[0-9]++"(?: s="([0-9]++)")?+(?: t="([a-zA-Z]++)")?+'
+            rb"(?:/>|>(?:<P:f\b[^>/]*+(?:/>|>[^<]*+</P:f>))?+"
+            rb"(?:<(?:P:v>([^<]++)</P:v|P:is><P:t([^>]*+>[^<]*+)</P:t></P:is)>)?+</P:c>)"
+            rb'|P:row r="([0-9]++)"[^>]*+>|(?!/P:row>))'
+        )
+        # Any cell. Groups: column letters, style, type, other attributes, content.
+        self.cell = self._compile(
+            rb'<P:c(?=[\s/>])(?:\s+r="([A-Za-z]*)[0-9]*")?(?:\s+s="([0-9]*)")?'
+            rb'(?:\s+t="(\w*)")?([^>]*?)\s*(?:/>|>(.*?)</P:c>)',
+            re.S,
+        )
+        self.value = self._compile(rb"<P:v(?:\s[^>]*?)?(?:/>|>(.*?)</P:v>)", re.S)
+        self.inline = self._compile(rb"<P:is(?:\s[^>]*?)?(?:/>|>(.*?)</P:is>)", re.S)
+        self.first_cell = self._compile(rb"<P:c(?=[\s/>])([^>]*)>")
+        self.merge = self._compile(rb"<P:mergeCell\s([^>]*)>")
+        # For the columns in use: a cell with a value (calamine leaves out self-closing
+        # cells and cells whose <v> is missing or empty, unless they hold text or ISO dates)
+        self.valued = (
+            rb'(?:(?=[^>]*\st="(?:str|d)")|(?![^>]*>(?:<P:f\b[^>]*/>|<P:f\b[^>]*>[^<]*</P:f>)?'
+            rb"(?:<P:v\s*/>|<P:v></P:v>)?</P:c>))(?:\s[^>]*)?(?<!/)>"
+        )
+        self.used_columns = self._compile(rb'<P:c r="([A-Za-z]+)[0-9]+"' + self.valued)
+        # A cell not written as <c r="A1"...: without a reference, or another layout.
+        self.odd_cell = self._compile(rb'<P:c(?=[\s/>])(?! r="[A-Za-z])')
+
+    def _compile(self, pattern: bytes, flags: int = 0) -> re.Pattern[bytes]:
+        return re.compile(pattern.replace(b"P:", re.escape(self.prefix)), flags)
+
+    def unexpected(self, lo: int, hi: int) -> re.Pattern[bytes]:
+        """A cell that is odd (group 1 empty) or has a value outside columns lo..hi."""
+        allowed = _column_class(lo, hi).encode()
+        return self._compile(
+            rb'<P:c(?:(?=[\s/>])(?! r="[A-Za-z])|( r="(?!'
+            + allowed
+            + rb'[0-9])[A-Za-z]+[0-9]+"'
+            + self.valued
+            + rb"))"
+        )
+
+
+def _general_cells(
+    content: bytes, pats: _SheetPatterns
+) -> Iterator[tuple[int, bytes, bytes, bytes]]:
+    """(column, style, type, content) of each cell of a row's XML, whatever its layout: a
+    cell without a reference follows the one before it, as in calamine."""
+    col = -1
+    for letters, s, t, rest, inner in pats.cell.findall(content):
+        if rest:
+            attrs = _attributes(rest)
+            if not letters and b"r" in attrs:
+                ref = _CELL_REF.fullmatch(attrs[b"r"])
+                letters = ref[1] if ref else b""
+            s = s or attrs.get(b"s", b"")
+            t = t or attrs.get(b"t", b"")
+        col = _column_index(letters) if letters else col + 1
+        yield col, s, t, inner
+
+
+def _has_value(t: bytes, inner: bytes, pats: _SheetPatterns) -> bool:
+    """Whether calamine keeps a cell of type `t` and content `inner`: an inline string,
+    or a <v> that is not empty (for text and ISO date cells, even empty)."""
+    if not inner:
+        return False
+    if pats.inline.search(inner):
+        return True
+    found = pats.value.search(inner)
+    if found is None or t in (b"inlineStr", b"is"):
+        return False
+    return bool(found[1]) or t in (b"str", b"d")
+
+
+_SHEET_PATTERNS: dict[bytes, _SheetPatterns] = {}
+_ROOT_PREFIX = re.compile(rb"<(?:([\w.-]+):)?(?:worksheet|sst)[\s>]")
+
+
+def _patterns(prefix: bytes) -> _SheetPatterns:
+    if prefix not in _SHEET_PATTERNS:
+        _SHEET_PATTERNS[prefix] = _SheetPatterns(prefix)
+    return _SHEET_PATTERNS[prefix]
+
+
+_RICH_RUN = re.compile(rb"<(?:[\w.-]+:)?r[\s/>]")
+_PHONETIC = re.compile(rb"<((?:[\w.-]+:)?)rPh(?:\s[^>]*?)?(?:/>|>.*?</\1rPh>)", re.S)
+_TEXT = re.compile(rb"<((?:[\w.-]+:)?)t(\s[^>]*?)?(?:/>|>(.*?)</\1t>)", re.S)
+_XML_SPACE = " \t\n\r"
+
+
+def _t_text(attrs: bytes | None, raw: bytes | None) -> str:
+    """The text of a <t> element: stripped of XML white space unless it has
+    xml:space="preserve" (as calamine reads it)."""
+    text = _xml_text(raw or b"")
+    return text if attrs and b"preserve" in attrs else text.strip(_XML_SPACE)
+
+
+def _rich_text(xml: bytes) -> str:
+    """The text of a shared or inline string (<si>/<is> content) as calamine reads it:
+    the runs of rich text joined, phonetic guides (<rPh>) left out; without runs, the
+    first <t>."""
+    if b"rPh" in xml:
+        xml = _PHONETIC.sub(b"", xml)
+    texts = _TEXT.finditer(xml)
+    first = next(texts, None)
+    if first is None:
+        return ""
+    if _RICH_RUN.search(xml, 0, first.start()) is None:
+        return _t_text(first[2], first[3])
+    return "".join([_t_text(first[2], first[3]), *(_t_text(m[2], m[3]) for m in texts)])
+
+
+class _SharedStrings:
+    """The shared strings table, compactly: the UTF-8 text of all strings in one buffer
+    and their end offsets in an array of 4-byte ints (a list of str takes some 60 bytes
+    per string: 5 million strings hold 81 MB here, 297 MB as a list)."""
+
+    __slots__ = ("blob", "ends")
+
+    def __init__(self, size_hint: int) -> None:
+        self.blob = bytearray()
+        self.ends = array("I" if size_hint < 2**31 else "Q", [0])
+
+    def add(self, texts: list[bytes]) -> None:
+        self.blob += b"".join(texts)
+        ends = accumulate(map(len, texts), initial=self.ends[-1])
+        next(ends)
+        self.ends.extend(ends)
+
+    def __len__(self) -> int:
+        return len(self.ends) - 1
+
+
+_XML_SPACE_BYTES = b" \t\n\r"
+
+
+def _read_shared_strings(stream: IO[bytes], size_hint: int) -> _SharedStrings:
+    """Parse xl/sharedStrings.xml from `stream`, a chunk at a time."""
+    table = _SharedStrings(size_hint)
+    head = stream.read(4096)
+    root = _ROOT_PREFIX.search(head)
+    prefix = root[1] + b":" if root and root[1] else b""
+
+    def compile_(pattern: bytes, flags: int = 0) -> re.Pattern[bytes]:
+        return re.compile(pattern.replace(b"P:", re.escape(prefix)), flags)
+
+    simple = compile_(rb"<P:si><P:t>([^<]*+)</P:t></P:si>")  # the usual item: its text
+    plain = compile_(rb"<P:si><P:t(\s[^>]*+)?>([^<]*+)</P:t></P:si>")  # (attributes, text)
+    item = compile_(rb"<P:si(?:\s[^>]*?)?(?:/>|>(.*?)</P:si>)", re.S)  # anything: content
+    start, end_tag = b"<" + prefix + b"si", b"</" + prefix + b"si>"
+    buf = head
+    while True:
+        chunk = stream.read(_XLSX_CHUNK)
+        if chunk:
+            buf += chunk
+            cut = buf.rfind(end_tag)
+            if cut < 0:
+                if len(buf) > _XLSX_MAX_CARRY:
+                    raise ValueError("unterminated shared string")
+                continue
+            cut += len(end_tag)
+        else:
+            cut = len(buf)
+        count = buf.count(start, 0, cut)
+        texts = simple.findall(buf, 0, cut)
+        special = buf.find(b"&", 0, cut) >= 0 or buf.find(b"\r", 0, cut) >= 0
+        if len(texts) == count and not special:
+            texts = [t.strip(_XML_SPACE_BYTES) for t in texts]
+        else:
+            items = plain.findall(buf, 0, cut) if len(texts) != count else [(b"", t) for t in texts]
+            if len(items) != count:
+                # rich text, phonetic guides or an unusual layout somewhere in this chunk
+                texts = [_rich_text(content).encode() for content in item.findall(buf, 0, cut)]
+            else:
+                texts = [
+                    _t_text(attrs, t).encode()
+                    if b"&" in t or b"\r" in t
+                    else t
+                    if attrs and b"preserve" in attrs
+                    else t.strip(_XML_SPACE_BYTES)
+                    for attrs, t in items
+                ]
+        table.add(texts)
+        if not chunk:
+            return table
+        buf = buf[cut:]
+
+
+class _XmlRefused(ValueError):
+    """A workbook part with a DOCTYPE or entity declarations (never in a real workbook)."""
+
+
+def _xml_elements(xml: bytes) -> list[tuple[str, dict[str, str]]]:
+    """The start tags of a small XML document in order: (local name, attributes with
+    values unescaped). Document type and entity declarations are refused (no entity
+    expansion attacks); raises ValueError for anything that is not well-formed."""
+    elements: list[tuple[str, dict[str, str]]] = []
+    parser = expat.ParserCreate()
+
+    def refuse(*args: Any) -> None:
+        raise _XmlRefused("DOCTYPE or entity declaration in a workbook part")
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse
+    parser.StartElementHandler = lambda tag, attrs: elements.append((tag.rpartition(":")[2], attrs))
+    try:
+        parser.Parse(xml, True)
+    except expat.ExpatError as exc:
+        raise ValueError(str(exc)) from exc
+    return elements
+
+
+@dataclass(frozen=True)
+class _XlsxSheetInfo:
+    name: str
+    member: str | None  # zip member of the sheet XML (None: missing)
+    worksheet: bool  # False for chart and dialog sheets
+    size: int  # uncompressed size of the sheet XML
+
+
+@dataclass(frozen=True)
+class _XlsxLayout:
+    sheets: list[_XlsxSheetInfo]
+    date1904: bool
+    shared_strings: str | None
+    shared_strings_size: int
+    styles: str | None
+
+
+def _xlsx_layout(open_binary: Callable[[], IO[bytes]]) -> _XlsxLayout | None:
+    """The sheets of an .xlsx/.xlsm package as calamine lists them (workbook order,
+    names from xl/workbook.xml, paths from xl/_rels/workbook.xml.rels); None when the file
+    is not such a package or looks unusual (calamine then reads it, or reports it)."""
+    try:
+        with open_binary() as f, zipfile.ZipFile(f) as zf:
+            infos = {i.filename.lower(): i for i in zf.infolist()}
+            wb_info = infos.get("xl/workbook.xml")
+            rels_info = infos.get("xl/_rels/workbook.xml.rels")
+            if (
+                wb_info is None
+                or rels_info is None
+                or any(i.flag_bits & 0x1 for i in infos.values())
+                or max(wb_info.file_size, rels_info.file_size) > _XLSX_CHUNK
+            ):
+                return None
+            relationships = _xml_elements(zf.read(rels_info))
+            workbook = _xml_elements(zf.read(wb_info))
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+        zlib.error,
+    ):
+        return None
+    targets = {
+        attrs.get("Id"): attrs.get("Target") or ""
+        for tag, attrs in relationships
+        if tag == "Relationship"
+    }
+    date1904 = False
+    sheets: list[_XlsxSheetInfo] = []
+    for tag, attrs in workbook:
+        if tag == "workbookPr":
+            date1904 = attrs.get("date1904") in ("1", "true")
+        elif tag == "sheet":
+            rid = next((v for k, v in attrs.items() if k.endswith(":id")), None)
+            target = targets.get(rid)
+            if target is None:
+                return None
+            if target.startswith("/xl/"):
+                path = target[1:]
+            elif target.startswith("xl/"):
+                path = target
+            else:
+                path = "xl/" + target
+            folder = path.split("/")[1] if "/" in path else ""
+            if folder not in ("worksheets", "chartsheets", "dialogsheets"):
+                return None
+            info = infos.get(path.lower())
+            sheets.append(
+                _XlsxSheetInfo(
+                    name=attrs.get("name") or "",
+                    member=info.filename if info else None,
+                    worksheet=folder == "worksheets",
+                    size=info.file_size if info else 0,
+                )
+            )
+    sst = infos.get("xl/sharedstrings.xml")
+    styles = infos.get("xl/styles.xml")
+    return _XlsxLayout(
+        sheets=sheets,
+        date1904=date1904,
+        shared_strings=sst.filename if sst else None,
+        shared_strings_size=sst.file_size if sst else 0,
+        styles=styles.filename if styles else None,
+    )
+
+
+def _style_kinds(xml: bytes) -> list[int]:
+    """What each cell format (<cellXfs>/<xf>, by index) makes of numbers."""
+    custom: dict[str, str] = {}
+    kinds: list[int] = []
+    section = ""
+    for tag, attrs in _xml_elements(xml):
+        if tag in ("numFmts", "cellXfs", "cellStyleXfs", "cellStyles", "dxfs"):
+            section = tag
+        elif tag == "numFmt" and section == "numFmts":
+            if code := attrs.get("formatCode"):
+                custom[attrs.get("numFmtId") or ""] = code
+        elif tag == "xf" and section == "cellXfs":
+            fmt = attrs.get("numFmtId")
+            if fmt is None:
+                kinds.append(_OTHER)
+            elif fmt in custom:
+                kinds.append(_format_kind(custom[fmt]))
+            else:
+                kinds.append(_builtin_format_kind(fmt))
+    return kinds
+
+
+class _XlsxBook:
+    """An .xlsx/.xlsm package whose large sheets are streamed: the workbook parts
+    (styles, the shared strings once a sheet needs them) and a way to reopen the file."""
+
+    def __init__(
+        self, open_binary: Callable[[], IO[bytes]], name: str, label: str, layout: _XlsxLayout
+    ) -> None:
+        self._open = open_binary
+        self.name = name  # the file, for error messages
+        self.label = label  # prefix of the sheet names shown to the user
+        self.layout = layout
+        self.date1904 = layout.date1904
+        self._styles: dict[bytes, int] | None = None
+        self._strings: _SharedStrings | None = None
+
+    @contextmanager
+    def member(self, name: str) -> Iterator[IO[bytes]]:
+        """The decompressed stream of zip member `name`; damage raises ReadError."""
+        try:
+            with self._open() as f, zipfile.ZipFile(f) as zf, zf.open(name) as stream:
+                yield _CheckedStream(stream, self.name)
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            OSError,
+            EOFError,
+            zlib.error,
+            NotImplementedError,
+        ) as exc:
+            raise _error("corrupt", self.name) from exc
+
+    def styles(self) -> dict[bytes, int]:
+        """Cell style index (the `s` attribute, as bytes) -> _OTHER/_DATETIME/_DURATION."""
+        if self._styles is None:
+            kinds: list[int] = []
+            if self.layout.styles:
+                with self.member(self.layout.styles) as stream:
+                    xml = stream.read()
+                try:
+                    kinds = _style_kinds(xml)
+                except ValueError as exc:
+                    raise _error("corrupt", self.name) from exc
+            self._styles = {str(i).encode(): kind for i, kind in enumerate(kinds)}
+            self._styles[b""] = _OTHER
+        return self._styles
+
+    def style_kind(self, s: bytes) -> int | None:
+        """Kind of a style index not in styles() ("007", "x"); None when out of range."""
+        styles = self.styles()
+        digits = s.strip()
+        index = int(digits) if digits.isdigit() else 0
+        return styles.get(str(index).encode())
+
+    def strings(self) -> _SharedStrings:
+        if self._strings is None:
+            table = _SharedStrings(0)
+            if self.layout.shared_strings:
+                with self.member(self.layout.shared_strings) as stream:
+                    try:
+                        table = _read_shared_strings(stream, self.layout.shared_strings_size)
+                    except ValueError as exc:
+                        raise _error("corrupt", self.name) from exc
+            self._strings = table
+        return self._strings
+
+    def close(self) -> None:
+        self._strings = None
+
+
+class _CheckedStream:
+    """A zip member stream that turns decompression errors into ReadError."""
+
+    def __init__(self, stream: IO[bytes], name: str) -> None:
+        self._stream = stream
+        self._name = name
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._stream.read(size)
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+            raise _error("corrupt", self._name) from exc
+
+
+@dataclass
+class _SheetScan:
+    """What a first pass over a streamed sheet found."""
+
+    col_offset: int = 0
+    width: int = 0  # cells per row, as calamine pads them (0: unknown, not padded)
+    last_row: int = 0
+    merges: Merges = field(default_factory=list)
+
+
+_ROW_NUMBER = re.compile(rb"\sr\s*=\s*[\"']([0-9]+)[\"']")
+_EMPTY = object()  # a cell without a value (calamine leaves it out)
+_ODD_TOKEN = (b"",) * 6  # what _SheetPatterns.token gives for anything unusual
+
+
+class _XlsxSheetSource(_Source):
+    """A worksheet read straight from the zip, a chunk at a time (see the section
+    comment); gives the same rows as _SheetSource."""
+
+    def __init__(self, book: _XlsxBook, sheet: _XlsxSheetInfo, hints: tuple[str, ...]) -> None:
+        self.book = book
+        self.sheet = sheet.name
+        self.member = sheet.member
+        self.name = sheet.name if not book.label else f"{book.label} › {sheet.name}"
+        self.hints = hints
+        self._scan: _SheetScan | None = None
+
+    @property  # type: ignore[override]
+    def col_offset(self) -> int:
+        return self._prescan().col_offset
+
+    def merges(self) -> Merges:
+        return list(self._prescan().merges)
+
+    def last_row(self) -> int:
+        return self._prescan().last_row
+
+    def _chunks(self) -> Iterator[bytes]:
+        """The decompressed sheet XML, a chunk at a time."""
+        if self.member is None:
+            raise _error("corrupt", self.book.name)
+        with self.book.member(self.member) as stream:
+            while chunk := stream.read(_XLSX_CHUNK):
+                yield chunk
+
+    def _sheet_data(self, tail: bool) -> Iterator[tuple[bytes, int, int, _SheetPatterns]]:
+        """(buffer, start, end, patterns): spans of the <sheetData> content, each ending
+        after a complete row; with `tail`, then the rest of the document (start == -1)."""
+        pats: _SheetPatterns | None = None
+        buf = b""
+        pos = -1  # where the sheetData content starts in buf (-1: not found yet)
+        done = False
+        for chunk in self._chunks():
+            buf = buf + chunk if buf else chunk
+            if pats is None:
+                root = _ROOT_PREFIX.search(buf)
+                if root is None:
+                    if len(buf) > _XLSX_MAX_CARRY:
+                        raise _error("corrupt", self.book.name)
+                    continue
+                pats = _patterns(root[1] + b":" if root[1] else b"")
+            if done:
+                yield buf, -1, len(buf), pats
+                buf = b""
+                continue
+            if pos < 0:
+                m = pats.data_start.search(buf)
+                if m is None:
+                    keep = buf.rfind(b"<")
+                    buf = buf[keep:] if keep >= 0 else b""
+                    continue
+                pos = m.end()
+                if m[1]:  # <sheetData/>
+                    if not tail:
+                        return
+                    done = True
+                    buf = buf[pos:]
+                    if buf:
+                        yield buf, -1, len(buf), pats
+                    buf = b""
+                    continue
+            last = buf.rfind(pats.row_end, pos)
+            end = buf.find(pats.data_end, max(pos, last))
+            if end >= 0:
+                yield buf, pos, end, pats
+                if not tail:
+                    return
+                done = True
+                buf = buf[end + len(pats.data_end) :]
+                if buf:
+                    yield buf, -1, len(buf), pats
+                buf = b""
+                continue
+            if last < 0:
+                if len(buf) - pos > _XLSX_MAX_CARRY:
+                    raise _error("corrupt", self.book.name)
+                continue
+            cut = last + len(pats.row_end)
+            yield buf, pos, cut, pats
+            buf = buf[cut:]
+            pos = 0
+        if not done and (pats is None or pos >= 0):
+            raise _error("corrupt", self.book.name)  # cut short (no <sheetData>: empty)
+
+    def _prescan(self) -> _SheetScan:
+        """One pass over the sheet for what calamine knows before the first row: the
+        columns in use (where its rows start and end), the last row, and the merged
+        ranges (<mergeCells> comes after <sheetData>)."""
+        if self._scan is not None:
+            return self._scan
+        scan = _SheetScan()
+        lo = hi = -1
+        check: re.Pattern[bytes] | None = None  # finds cells that may widen lo..hi
+        tail = b""
+        for buf, start, end, pats in self._sheet_data(tail=True):
+            if start < 0:  # after </sheetData>
+                text = tail + buf
+                for m in pats.merge.finditer(text):
+                    first, _, last = _attributes(m[1]).get(b"ref", b"").partition(b":")
+                    a = _cell_ref(first)
+                    b = _cell_ref(last) if last else a
+                    if a is not None and b is not None:
+                        scan.merges.append((a, b))
+                keep = text.rfind(b"<")
+                tail = text[keep:] if keep >= 0 else b""
+                continue
+            if end <= start:
+                continue
+            at = buf.rfind(pats.row_start, start, end)
+            if at >= 0:
+                number = _ROW_NUMBER.search(buf, at, buf.find(b">", at, end))
+                scan.last_row = (
+                    int(number[1])
+                    if number
+                    else scan.last_row + buf.count(pats.row_start, start, end)
+                )
+            if check is not None and not check.search(buf, start, end):
+                continue
+            if pats.odd_cell.search(buf, start, end):
+                # cells without a reference (placed after the cell before them), with it
+                # after other attributes or in single quotes: walk the rows
+                used = {
+                    col
+                    for piece in buf[start:end].split(pats.row_end)
+                    for col, _, t, inner in _general_cells(piece, pats)
+                    if _has_value(t, inner, pats)
+                }
+            else:
+                used = {_column_index(x) for x in set(pats.used_columns.findall(buf, start, end))}
+            if used:
+                lo = min(used) if lo < 0 else min(lo, *used)
+                hi = max(hi, *used)
+                check = pats.unexpected(lo, hi) if hi - lo < 2000 else None
+        scan.col_offset = max(lo, 0)
+        scan.width = hi - scan.col_offset + 1 if hi >= 0 else 0
+        self._scan = scan
+        return scan
+
+    def raw_rows(self) -> Iterator[tuple[int, list[Any]]]:
+        return self._rows()
+
+    def _rows(self) -> Iterator[tuple[int, list[Any]]]:  # noqa: C901 - the hot loop
+        scan = self._prescan()
+        offset, width = scan.col_offset, scan.width
+        book = self.book
+        styles = dict(book.styles())
+        date1904 = book.date1904
+        blob: bytearray | None = None
+        ends: Any = None
+        column_cache = _COLUMN_CACHE
+        serial = _serial_value
+        t_text = _t_text
+        other_value = self._value
+        pending = 1  # the next row number calamine gives (rows above the data are padded)
+        number = 0
+        cells: list[Any] = []
+        size = 0
+        for buf, start, end, pats in self._sheet_data(tail=False):
+            tokens = pats.token.findall(buf, start, end)
+            if _ODD_TOKEN in tokens:
+                tokens = self._row_tokens(buf[start:end], pats, styles, offset, number)
+            plain = buf.find(b"&", start, end) < 0 and buf.find(b"\r", start, end) < 0
+            for letters, s, t, v, inline, row in tokens:
+                if row:  # a new row: yield the one before
+                    if size:
+                        while pending < number:
+                            yield pending, [""] * width
+                            pending += 1
+                        if size < width:
+                            cells.extend([""] * (width - size))
+                        yield number, cells
+                        pending = number + 1
+                    if row.__class__ is bytes:
+                        number = int(row)
+                        cells = []
+                        size = 0
+                    else:  # a row read by _general_row
+                        number, cells = row
+                        size = len(cells)
+                    continue
+                if inline:
+                    if inline[0] == 62:  # b">": no xml:space="preserve", so trimmed
+                        raw = inline[1:].strip(b" \t\n\r")
+                        value: Any = raw.decode("utf-8", "replace") if plain else t_text(None, raw)
+                    else:
+                        attrs, _, raw = inline.partition(b">")
+                        value = t_text(attrs, raw)
+                elif not v:
+                    continue
+                elif t == b"s":
+                    raw = v
+                    if blob is None:
+                        strings = book.strings()
+                        blob, ends = strings.blob, strings.ends
+                    if raw.isdigit():
+                        try:
+                            i = int(raw)
+                            value = blob[ends[i] : ends[i + 1]].decode("utf-8", "replace")
+                        except IndexError:
+                            value = ""  # calamine: error
+                    else:
+                        value = other_value(t, s, raw, styles)
+                        if value is _EMPTY:
+                            continue
+                elif not t or t == b"n":
+                    raw = v
+                    kind = styles.get(s)
+                    try:
+                        x = float(raw)
+                    except ValueError:
+                        kind = None
+                    if kind is None or b"_" in raw or raw.strip() is not raw:
+                        value = other_value(t, s, raw, styles)
+                        if value is _EMPTY:
+                            continue
+                    elif kind:
+                        value = serial(x, kind, date1904)
+                    else:
+                        value = x
+                else:
+                    value = other_value(t, s, v, styles)
+                    if value is _EMPTY:
+                        continue
+                col = column_cache.get(letters)
+                if col is None:
+                    col = _column_index(letters)
+                i = col - offset
+                if i == size:
+                    cells.append(value)
+                    size += 1
+                elif i > size:
+                    cells.extend([""] * (i - size))
+                    cells.append(value)
+                    size = i + 1
+                elif i >= 0:
+                    cells[i] = value
+        if size:
+            while pending < number:
+                yield pending, [""] * width
+                pending += 1
+            if size < width:
+                cells.extend([""] * (width - size))
+            yield number, cells
+
+    def _row_tokens(
+        self,
+        region: bytes,
+        pats: _SheetPatterns,
+        styles: dict[bytes, int],
+        offset: int,
+        number: int,
+    ) -> list[tuple[Any, ...]]:
+        """The tokens of a chunk with cells or rows the token pattern does not cover: row
+        by row, the plain rows as tokens and the others read by _general_row (one token
+        carrying (row number, cells)). `number`: the row before the chunk."""
+        row_start = pats.row_start
+        tokens: list[tuple[Any, ...]] = []
+        for piece in region.split(pats.row_end):
+            at = piece.rfind(row_start)
+            close = piece.find(b">", at)
+            if at < 0 or close < 0:
+                continue
+            found = pats.token.findall(piece)
+            if _ODD_TOKEN not in found:
+                tokens += found
+                number = int(next(tok[5] for tok in reversed(found) if tok[5]))
+                continue
+            head = piece[at + len(row_start) : close]
+            if (m := _ROW_NUMBER.search(head)) is not None:
+                number = int(m[1])
+            else:
+                number += 1 + piece.count(row_start, 0, at)
+                first = pats.first_cell.search(piece, close)
+                ref = _attributes(first[1]).get(b"r") if first else None
+                cell_at = _cell_ref(ref) if ref else None
+                if cell_at is not None:
+                    number = cell_at[0] + 1
+            if piece[close - 1] == 47:  # b"/": a self-closing row, no cells
+                continue
+            cells = self._general_row(piece[close + 1 :], pats, styles, offset)
+            tokens.append((b"", b"", b"", b"", b"", (number, cells)))
+        return tokens
+
+    def _value(self, t: bytes, s: bytes, raw: bytes, styles: dict[bytes, int]) -> Any:
+        """The value of a cell of type `t`, style `s` and <v> text `raw` (the cases the
+        hot loop leaves out); _EMPTY for a cell calamine leaves out."""
+        if t == b"str":
+            return _xml_text(raw)
+        if t == b"d":
+            text = _xml_text(raw)
+            return _iso_value(text) if text else text
+        if not raw or t in (b"inlineStr", b"is"):
+            return _EMPTY
+        if t == b"s":
+            strings = self.book.strings()
+            i = int(raw) if raw.isdigit() else 0
+            try:
+                return strings.blob[strings.ends[i] : strings.ends[i + 1]].decode(
+                    "utf-8", "replace"
+                )
+            except IndexError:
+                return ""  # calamine: error
+        if t == b"b":
+            low = raw.lower()
+            if low in (b"1", b"true"):
+                return True
+            if low in (b"0", b"false"):
+                return False
+            return _xml_text(raw)  # calamine: error
+        if t == b"e":
+            return ""  # python-calamine gives "" for errors (#N/A, #DIV/0!...)
+        try:
+            x = float(raw)
+            if b"_" in raw or raw.strip() is not raw:
+                raise ValueError(raw)
+        except ValueError:
+            return _xml_text(raw)  # no type: text; t="n" (calamine: error)
+        kind = styles.get(s)
+        if kind is None:
+            kind = styles[s] = self.book.style_kind(s) or _OTHER
+        return _serial_value(x, kind, self.book.date1904) if kind else x
+
+    def _general_row(
+        self, content: bytes, pats: _SheetPatterns, styles: dict[bytes, int], offset: int
+    ) -> list[Any]:
+        """The cells of a row the plain-cell pattern does not cover (rich text, cells
+        without a reference, other attributes...)."""
+        cells: list[Any] = []
+        for col, s, t, inner in _general_cells(content, pats):
+            if not inner:
+                continue
+            inline = pats.inline.search(inner)
+            if inline is not None:
+                value: Any = _rich_text(inline[1] or b"")
+            else:
+                found = pats.value.search(inner)
+                if found is None or t in (b"inlineStr", b"is"):
+                    continue
+                value = self._value(t, s, found[1] or b"", styles)
+                if value is _EMPTY:
+                    continue
+            i = col - offset
+            if i >= len(cells):
+                cells.extend([""] * (i - len(cells)))
+                cells.append(value)
+            elif i >= 0:
+                cells[i] = value
+        return cells
+
+
+_Book = _CalamineBook | _XlsxBook
 
 
 def _looks_markup(text: str) -> bool:
@@ -971,7 +1990,7 @@ class Workbook:
     tables: dict[str, Table] = field(default_factory=dict)
     unknown: list[Unknown] = field(default_factory=list)
     _sources: dict[str, _Source] = field(default_factory=dict, repr=False)
-    _books: list[_CalamineBook] = field(default_factory=list, repr=False)
+    _books: list[_Book] = field(default_factory=list, repr=False)
 
     def assign(self, source: str, table: str) -> Table:
         """Read the sheet or file named `source` (as in :attr:`Unknown.source` or
@@ -1010,7 +2029,7 @@ def _assemble(
     path: Path,
     sources: list[_Source],
     unknown: list[Unknown],
-    books: list[_CalamineBook],
+    books: list[_Book],
     *,
     strict: bool,
 ) -> Workbook:
@@ -1087,12 +2106,23 @@ def _calamine_sources(
     opener: Callable[[], Any],
     name: str,
     file_hint: str,
-    books: list[_CalamineBook],
+    books: list[_Book],
     unknown: list[Unknown],
     label: str,
+    open_binary: Callable[[], IO[bytes]] | None = None,
 ) -> list[_Source]:
+    """The sheets of a workbook: read by python-calamine, except for the large worksheets
+    of an .xlsx/.xlsm package (`open_binary` gives its bytes), which are streamed."""
     from python_calamine import SheetTypeEnum
 
+    if open_binary is not None:
+        layout = _xlsx_layout(open_binary)
+        if layout is not None and any(
+            s.worksheet and s.size > XLSX_STREAM_THRESHOLD for s in layout.sheets
+        ):
+            return _xlsx_sources(
+                opener, open_binary, name, file_hint, books, unknown, label, layout
+            )
     book = _CalamineBook(opener, label)
     books.append(book)
     metas = list(book.book.sheets_metadata)
@@ -1107,12 +2137,54 @@ def _calamine_sources(
     return sources
 
 
-def _open_calamine_file(path: Path, books: list[_CalamineBook]) -> Workbook:
+def _xlsx_sources(
+    opener: Callable[[], Any],
+    open_binary: Callable[[], IO[bytes]],
+    name: str,
+    file_hint: str,
+    books: list[_Book],
+    unknown: list[Unknown],
+    label: str,
+    layout: _XlsxLayout,
+) -> list[_Source]:
+    """Sources of an .xlsx/.xlsm package with a large worksheet: large worksheets are
+    streamed; the small ones are left to python-calamine, unless the shared strings table
+    is large too (calamine would load all of it when the workbook is opened)."""
+    book = _XlsxBook(open_binary, name, label, layout)
+    books.append(book)
+    stream_all = layout.shared_strings_size > XLSX_STREAM_THRESHOLD
+    calamine: _CalamineBook | None = None
+    worksheets = [s for s in layout.sheets if s.worksheet]
+    sources: list[_Source] = []
+    for sheet in layout.sheets:
+        if not sheet.worksheet:
+            unknown.append(
+                Unknown(f"{label} › {sheet.name}" if label else sheet.name, "unsupported")
+            )
+            continue
+        hints = (sheet.name, file_hint) if len(worksheets) == 1 else (sheet.name,)
+        if stream_all or sheet.size > XLSX_STREAM_THRESHOLD:
+            sources.append(_XlsxSheetSource(book, sheet, hints))
+            continue
+        if calamine is None:
+            calamine = _CalamineBook(opener, label, lazy=True)
+            books.append(calamine)
+        sources.append(_SheetSource(calamine, sheet.name, hints))
+    return sources
+
+
+def _open_calamine_file(path: Path, books: list[_Book], *, zipped: bool = False) -> Workbook:
     from python_calamine import CalamineWorkbook
 
     unknown: list[Unknown] = []
     sources = _calamine_sources(
-        lambda: CalamineWorkbook.from_path(str(path)), path.name, path.stem, books, unknown, ""
+        lambda: CalamineWorkbook.from_path(str(path)),
+        path.name,
+        path.stem,
+        books,
+        unknown,
+        "",
+        (lambda: open(path, "rb")) if zipped else None,
     )
     if not sources:
         raise _error("empty", path.name)
@@ -1142,7 +2214,7 @@ def _skip_member(name: str) -> bool:
 
 def _container_sources(
     entries: list[tuple[str, Callable[[], IO[bytes]], Callable[[], bytes] | None]],
-    books: list[_CalamineBook],
+    books: list[_Book],
     unknown: list[Unknown],
 ) -> list[_Source]:
     """Sources of the files of a folder or zip: (display name, binary opener, bytes
@@ -1162,8 +2234,12 @@ def _container_sources(
                 data = read() if read else open_binary().read()
                 return CalamineWorkbook.from_filelike(io.BytesIO(data))
 
+            def seekable(read=read_bytes, open_binary=open_binary) -> IO[bytes]:
+                return io.BytesIO(read()) if read else open_binary()
+
+            ooxml = seekable if ext in (".xlsx", ".xlsm") else None
             try:
-                sources += _calamine_sources(opener, name, stem, books, unknown, name)
+                sources += _calamine_sources(opener, name, stem, books, unknown, name, ooxml)
             except ReadError:
                 unknown.append(Unknown(name, "unreadable"))
         else:
@@ -1171,7 +2247,7 @@ def _container_sources(
     return sources
 
 
-def _open_zip(path: Path, books: list[_CalamineBook]) -> Workbook:
+def _open_zip(path: Path, books: list[_Book]) -> Workbook:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = [i for i in zf.infolist() if not _skip_member(_fix_zip_name(i))]
@@ -1218,7 +2294,7 @@ def _open_zip(path: Path, books: list[_CalamineBook]) -> Workbook:
     return _assemble(path, sources, unknown, books, strict=False)
 
 
-def _open_folder(path: Path, books: list[_CalamineBook]) -> Workbook:
+def _open_folder(path: Path, books: list[_Book]) -> Workbook:
     files = sorted(p for p in path.iterdir() if p.is_file() and not _skip_member(p.name))
     entries = [(p.name, (lambda p=p: open(p, "rb")), None) for p in files]
     unknown: list[Unknown] = []
@@ -1238,7 +2314,7 @@ def open_workbook(path: str | os.PathLike[str]) -> Workbook:
     an HTML page saved as .xls, binary content, or a zip/folder with no CSV or workbook.
     """
     p = Path(path)
-    books: list[_CalamineBook] = []
+    books: list[_Book] = []
     if p.is_dir():
         return _open_folder(p, books)
     if not p.is_file():
@@ -1260,7 +2336,7 @@ def open_workbook(path: str | os.PathLike[str]) -> Workbook:
             kind = "corrupt" if ext in SPREADSHEET_EXTENSIONS else "not_zip"
             raise _error(kind, p.name) from exc
         if _is_spreadsheet_zip(names):
-            return _open_calamine_file(p, books)
+            return _open_calamine_file(p, books, zipped=True)
         return _open_zip(p, books)
     if magic.startswith(_OLE_MAGIC):
         if _is_encrypted_ole(open_binary):
