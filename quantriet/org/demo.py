@@ -1440,7 +1440,7 @@ class DemoBuilder:
             ("tinh", "unit_admin, organiser (staff)", f"{hanoi.code} {hanoi.name}"),
             ("kiemtra", "inspector", f"{hanoi.code} {hanoi.name}"),
             ("coso", "unit_admin", f"{coso.code} {coso.name}"),
-            ("doanvien", "participant", f"{member.full_name}, {coso.name}"),
+            ("doanvien", "member (own record)", f"{member.full_name}, {coso.name}"),
         ]
 
     @staticmethod
