@@ -1,6 +1,6 @@
 from django.urls import path
 
-from quantriet.conference import board_views, checkin_views, views
+from quantriet.conference import board_views, checkin_views, document_views, views
 
 app_name = "conference"
 urlpatterns = [
@@ -12,6 +12,16 @@ urlpatterns = [
     path("<slug:slug>/points/<str:code>/coordinators/", views.add_coordinator,
          name="add_coordinator"),
     path("<slug:slug>/points/<str:code>/lock/", views.lock, name="lock"),
+    path("<slug:slug>/points/<str:code>/roster.xlsx", document_views.roster_xlsx,
+         name="roster_xlsx"),
+    path("<slug:slug>/points/<str:code>/roster.pdf", document_views.roster_pdf,
+         name="roster_pdf"),
+    path("<slug:slug>/points/<str:code>/invitations.pdf", document_views.invitations_pdf,
+         name="invitations_pdf"),
+    path("<slug:slug>/points/<str:code>/invitations.zip", document_views.invitations_zip,
+         name="invitations_zip"),
+    path("<slug:slug>/participants/<int:pk>/invitation.pdf",
+         document_views.participant_invitation, name="participant_invitation"),
     path("<slug:slug>/points/<str:code>/checkin/", checkin_views.checkin_page, name="checkin"),
     path("<slug:slug>/points/<str:code>/checkin/search/", checkin_views.search,
          name="checkin_search"),
