@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "quantriet.imports",
     "quantriet.campaigns",
     "quantriet.conference",
+    "quantriet.reports",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("imports/", include("quantriet.imports.urls")),
     path("campaigns/", include("quantriet.campaigns.urls")),
     path("conference/", include("quantriet.conference.urls")),
+    path("reports/", include("quantriet.reports.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -4,6 +4,7 @@ blocks outbound network access during tests."""
 import socket
 
 import pytest
+from django.utils import translation
 
 from tests.factories import OrgTree
 
@@ -22,6 +23,15 @@ def _no_network(monkeypatch, request):
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Service messages checked by tests are the English source texts, whatever a previous
+    test's request left active (pages choose their language per request)."""
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -179,7 +179,7 @@ def mine(request):
         Participant.objects.filter(person__user=user, active=True,
                                    campaign__in=Campaign.objects.visible_to(user))
         .select_related("campaign", "campaign__owner_unit", "unit", "managing_unit",
-                        "substitute_for__person")
+                        "substitute_for__person", "attendance__point", "report__grade")
         .prefetch_related(
             "rules",
             Prefetch("campaign__topics", queryset=Topic.objects.prefetch_related("materials")),
@@ -224,6 +224,9 @@ def _render_detail(request, campaign, tab, **bound_forms):
                                if v != campaign.status]
         if staff:
             context["active_count"] = campaign.participants.filter(active=True).count()
+        from quantriet.reports.nav import report_links
+
+        context["report_links"] = report_links(user, campaign)
         if organiser:
             context["edit_form"] = bound_forms.get("edit_form") or CampaignEditForm(initial={
                 f: getattr(campaign, f) for f in CampaignEditForm.base_fields})
@@ -543,7 +546,7 @@ def _participant(request, slug, pk):
     participant = get_object_or_404(
         campaign.participants.filter(visible).select_related(
             "person", "person__unit", "unit", "unit__level", "managing_unit",
-            "substitute_for__person", "changed_by"),
+            "substitute_for__person", "changed_by", "attendance__point"),
         pk=pk,
     )
     participant.campaign = campaign

@@ -45,18 +45,19 @@ OFFLINE_MAX_AGE = dt.timedelta(hours=24)  # older offline times are replaced by 
 # ---------------------------------------------------------------- access
 
 
-def may_check_in(user: Any, point: BridgePoint) -> bool:
-    """The point's coordinators and the campaign's organisers."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return (can(user, "change", point.campaign.owner_unit)
-            or point.coordinators.filter(pk=user.pk).exists())
+# the point's coordinators and the campaign's organisers (a yes is kept on the point
+# instance, so the check-ins of the request do not ask again)
+may_check_in = services.may_check_in
 
 
-def _point(request, slug: str, code: str) -> BridgePoint:
-    point = (BridgePoint.objects.select_related("campaign__owner_unit", "host_unit")
-             .filter(campaign__slug=slug, code=code).first())
-    if point is None or not may_check_in(request.user, point):
+def _point(request, slug: str, code: str,
+           related: tuple[str, ...] = ("campaign__owner_unit", "host_unit")) -> BridgePoint:
+    """The point if the user may check people in there (404 otherwise)."""
+    try:  # (campaign, code) is unique
+        point = BridgePoint.objects.select_related(*related).get(campaign__slug=slug, code=code)
+    except BridgePoint.DoesNotExist:
+        raise Http404 from None
+    if not may_check_in(request.user, point):
         raise Http404
     return point
 
@@ -97,21 +98,30 @@ def counts(point: BridgePoint) -> dict[str, int]:
     return row
 
 
-def _participant(campaign: Campaign, item: dict[str, Any]) -> Participant:
-    """The participant named by a token or a participant number, in this campaign only."""
-    token = item.get("token")
-    if token:
-        token = str(token)
-        if len(token) > MAX_TOKEN_LENGTH:
-            token = token[:MAX_TOKEN_LENGTH]  # read_token refuses it as altered
-        return services.read_token(token, campaign)
-    raw = str(item.get("participant_id") or "").strip().lstrip("#").strip()
+def _token(item: dict[str, Any]) -> str:
+    token = str(item.get("token") or "")
+    return token[:MAX_TOKEN_LENGTH]  # a longer one is refused by read_token as altered
+
+
+def _number(item: dict[str, Any]) -> str:
+    return str(item.get("participant_id") or "").strip().lstrip("#").strip()
+
+
+def _participant(campaign: Campaign, item: dict[str, Any],
+                 known: dict[int, Participant] | None = None) -> Participant:
+    """The participant named by a token or a participant number, in this campaign only.
+    ``known``: this campaign's participants already read (see ``_known``)."""
+    if item.get("token"):
+        return services.read_token(_token(item), campaign, known)
+    raw = _number(item)
     if not raw:
         raise ValidationError(_("Scan a code or type the participant number."))
     found = None
     if raw.isdigit() and len(raw) <= 18:
-        found = (campaign.participants.select_related("person", "unit")
-                 .filter(pk=int(raw)).first())
+        found = known.get(int(raw)) if known else None
+        if found is None:
+            found = (campaign.participants.select_related("person", "unit")
+                     .filter(pk=int(raw)).first())
     if found is None:
         raise ValidationError(_("There is no participant number %(number)s in this campaign.")
                               % {"number": raw[:20]})
@@ -135,13 +145,35 @@ def _flag(value: Any) -> bool:
     return value is True or str(value).lower() in ("1", "true", "on", "yes")
 
 
+def _known(campaign: Campaign, items: list[Any]) -> dict[int, Participant]:
+    """The participants of this campaign that a list of items names, read in one query (the
+    items are then checked one by one exactly as alone; a name not found here is looked up
+    again)."""
+    pks = set()
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if item.get("token"):
+            pk = services.token_participant_pk(_token(item), campaign)
+            if pk is not None:
+                pks.add(pk)
+        else:
+            raw = _number(item)
+            if raw.isdigit() and len(raw) <= 18:
+                pks.add(int(raw))
+    if not pks:
+        return {}
+    return campaign.participants.select_related("person", "unit").in_bulk(pks)
+
+
 def process(actor: Any, point: BridgePoint, item: dict[str, Any],
-            offline: bool = False) -> dict[str, Any]:
+            offline: bool = False, known: dict[int, Participant] | None = None
+            ) -> dict[str, Any]:
     """Check in one scan, number or search row; the answer the page shows."""
     ref = str(item.get("client_ref") or "")[:64]
     answer: dict[str, Any] = {"client_ref": ref}
     try:
-        participant = _participant(point.campaign, item)
+        participant = _participant(point.campaign, item, known)
         answer.update(participant=participant.pk, name=participant.person.full_name)
         result = services.check_in(
             point=point, participant=participant, actor=actor, client_ref=ref,
@@ -288,6 +320,10 @@ def search(request, slug, code):
 
 # ---------------------------------------------------------------- the script's endpoints
 
+# what scan and sync read with the point: they never show the host unit, and the organising
+# unit is only read (for the rights) when the user is not one of the point's coordinators
+JSON_RELATED = ("campaign",)
+
 
 @require_POST
 @_json_view
@@ -295,7 +331,7 @@ def scan(request, slug, code):
     """One check-in: ``token`` (the decoded QR code) or ``participant_id``, with
     ``accept_other_point`` after the coordinator confirmed and the ``client_ref`` the
     script gave it."""
-    point = _point(request, slug, code)
+    point = _point(request, slug, code, related=JSON_RELATED)
     answer = process(request.user, point, request.POST)
     answer["counts"] = counts(point)
     return JsonResponse(answer)
@@ -308,7 +344,7 @@ def sync(request, slug, code):
     ``{client_ref, token | participant_id, accept_other_point, at}``; answers one result
     per item, in order, each with its client_ref. The script drops an item from its queue
     only when its result came back."""
-    point = _point(request, slug, code)
+    point = _point(request, slug, code, related=JSON_RELATED)
     try:
         payload = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
@@ -318,12 +354,13 @@ def sync(request, slug, code):
         return JsonResponse({"outcome": "error", "message": _(
             "The list of check-ins to send was not understood.")}, status=400)
     results = []
+    known = _known(point.campaign, items)
     for item in items:
         if not isinstance(item, dict) or not str(item.get("client_ref") or "").strip():
             ref = str(item.get("client_ref") or "")[:64] if isinstance(item, dict) else ""
             results.append({"client_ref": ref, "outcome": "error",
                             "message": _("An item without a reference was ignored.")})
             continue
-        results.append(process(request.user, point, item, offline=True))
+        results.append(process(request.user, point, item, offline=True, known=known))
     return JsonResponse({"results": results, "counts": counts(point)})
 

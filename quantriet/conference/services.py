@@ -182,9 +182,29 @@ def invitation_token(participant: Participant) -> str:
                          compress=True)
 
 
-def read_token(token: str, campaign: Campaign) -> Participant:
+def _load_token(token: str) -> Any:
+    return signing.loads(token.strip(), salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+
+
+def token_participant_pk(token: str, campaign: Campaign) -> int | None:
+    """The participant number in a valid, unexpired token of this campaign; None for any
+    other token (never raises: ``read_token`` says what is wrong)."""
     try:
-        data = signing.loads(token.strip(), salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+        data = _load_token(token)
+    except signing.BadSignature:
+        return None
+    if isinstance(data, dict) and data.get("c") == campaign.pk and isinstance(data.get("p"),
+                                                                                int):
+        return data["p"]
+    return None
+
+
+def read_token(token: str, campaign: Campaign,
+               known: dict[int, Participant] | None = None) -> Participant:
+    """The participant of an invitation's token, with their person. ``known``: participants
+    of the campaign already read (by number), looked up before the database."""
+    try:
+        data = _load_token(token)
     except signing.SignatureExpired:
         raise ValidationError(_("This invitation code has expired.")) from None
     except signing.BadSignature:
@@ -192,8 +212,11 @@ def read_token(token: str, campaign: Campaign) -> Participant:
                                 "belongs to another system).")) from None
     if not isinstance(data, dict) or data.get("c") != campaign.pk:
         raise ValidationError(_("This invitation is for another campaign."))
+    pk = data.get("p")
+    if known and isinstance(pk, int) and pk in known:
+        return known[pk]
     try:
-        return campaign.participants.get(pk=data.get("p"))
+        return campaign.participants.select_related("person").get(pk=pk)
     except Participant.DoesNotExist:
         raise ValidationError(_("This invitation is no longer on the roster.")) from None
 
@@ -208,9 +231,27 @@ class CheckIn:
     message: str
 
 
-def _can_check_in(actor: Any, point: BridgePoint) -> None:
-    if not (point.coordinators.filter(pk=getattr(actor, "pk", None)).exists()
+def may_check_in(actor: Any, point: BridgePoint) -> bool:
+    """The point's coordinators and the campaign's organisers.
+
+    A yes is remembered on the point instance (which lives for one request), so the view
+    that opened the point, the check-in and every item of a synced queue ask the database
+    once; a no is asked again."""
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    allowed: set[Any] = point.__dict__.setdefault("_qt_may_check_in", set())
+    if actor.pk in allowed:
+        return True
+    coordinators = BridgePoint.coordinators.through.objects
+    if (coordinators.filter(bridgepoint_id=point.pk, user_id=actor.pk).exists()
             or can(actor, "change", point.campaign.owner_unit)):
+        allowed.add(actor.pk)
+        return True
+    return False
+
+
+def _can_check_in(actor: Any, point: BridgePoint) -> None:
+    if not may_check_in(actor, point):
         raise ValidationError(_("You are not a coordinator of this bridge point."))
 
 
@@ -229,8 +270,9 @@ def check_in(*, point: BridgePoint, participant: Participant, actor: Any,
     if not participant.active:
         raise ValidationError(_("%(person)s is no longer on the roster.")
                               % {"person": participant.person.full_name})
-    att = Attendance.objects.select_for_update().filter(participant=participant).first()
-    if att is None:  # not assigned yet: assign here
+    try:
+        att = Attendance.objects.select_for_update().get(participant=participant)
+    except Attendance.DoesNotExist:  # not assigned yet: assign here
         att = Attendance.objects.create(participant=participant, point=point)
         BridgePoint.objects.filter(pk=point.pk).update(expected=F("expected") + 1)
     if att.status == Attendance.Status.PRESENT or (client_ref and att.client_ref == client_ref):
@@ -249,7 +291,8 @@ def check_in(*, point: BridgePoint, participant: Participant, actor: Any,
     att.checked_in_point = point
     att.checked_in_by = _user(actor)
     att.client_ref = client_ref
-    att.save()
+    att.save(update_fields=["status", "checked_in_at", "checked_in_point", "checked_in_by",
+                            "client_ref"])
     changes: dict[str, Any] = {"present": F("present") + 1}
     if old_status == Attendance.Status.EXCUSED:
         changes["excused"] = F("excused") - 1
@@ -315,3 +358,121 @@ def lock_point(*, point: BridgePoint, actor: Any) -> BridgePoint:
     point.save(update_fields=["locked"])
     record("conference.lock", point, actor=actor, unit_path=point.host_unit.path)
     return point
+
+
+# ---------------------------------------------------------------- editing and import
+
+POINT_FIELDS = ("name", "address", "capacity", "stream_url", "starts_at", "ends_at")
+
+
+@transaction.atomic
+def update_point(*, point: BridgePoint, actor: Any, **changes: Any) -> BridgePoint:
+    """Change a point's details (name, address, capacity, link, session times)."""
+    _require(actor, point.campaign)
+    unknown = set(changes) - set(POINT_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    starts, ends = (changes.get("starts_at", point.starts_at),
+                    changes.get("ends_at", point.ends_at))
+    if starts and ends and ends <= starts:
+        raise ValidationError(_("The session ends before it starts."))
+    before = {f: getattr(point, f) for f in changes}
+    for name, value in changes.items():
+        setattr(point, name, value)
+    point.full_clean(exclude=["campaign", "host_unit", "coordinators"])
+    point.save(update_fields=list(changes))
+    record("conference.point.update", point, actor=actor, unit_path=point.host_unit.path,
+           changed=sorted(f for f in changes if before[f] != changes[f]))
+    return point
+
+
+def _aware(value: Any) -> Any:
+    if value is not None and timezone.is_naive(value):
+        return timezone.make_aware(value)
+    return value
+
+
+@dataclass
+class PointImport:
+    created: int
+    updated: int
+    errors: list[tuple[int, str]]
+
+
+def import_points(*, campaign: Campaign, sheet: Any, actor: Any) -> PointImport:
+    """Create or update the bridge points listed in a sheet (see
+    :mod:`quantriet.conference.point_import`), matched by point code. Every row is checked
+    first -- host unit inside the organising unit's subtree and current, coordinators'
+    accounts exist; with any error nothing is written and the errors are returned."""
+    from django.contrib.auth import get_user_model
+
+    _require(actor, campaign)
+    errors = list(sheet.errors)
+    codes = {row.host_unit for row in sheet.rows}
+    units = {u.code: u for u in Unit.objects.filter(code__in=codes, valid_to__isnull=True)}
+    logins = {login for row in sheet.rows for login in row.coordinators}
+    accounts = {u.get_username(): u for u in get_user_model().objects.filter(
+        username__in=logins, is_active=True)}
+    root = campaign.owner_unit.path
+    for row in sheet.rows:
+        unit = units.get(row.host_unit)
+        if unit is None:
+            errors.append((row.line, _("No current unit has the code %(code)s.")
+                           % {"code": row.host_unit}))
+        elif not unit.path.startswith(root):
+            errors.append((row.line, _("%(unit)s is outside the organising unit.")
+                           % {"unit": unit.name}))
+        missing = [login for login in row.coordinators if login not in accounts]
+        if missing:
+            errors.append((row.line, _("No active account with the login %(logins)s.")
+                           % {"logins": ", ".join(missing)}))
+    if errors:
+        return PointImport(0, 0, sorted(errors))
+    created = updated = 0
+    with transaction.atomic():
+        existing = {p.code: p for p in campaign.bridge_points.select_for_update()}
+        for row in sheet.rows:
+            unit = units[row.host_unit]
+            fields = {"host_unit": unit, "address": row.address, "capacity": row.capacity,
+                      "stream_url": row.stream_url, "starts_at": _aware(row.starts_at),
+                      "ends_at": _aware(row.ends_at),
+                      "name": row.name or (_("Central point: %(unit)s") if unit == campaign
+                                           .owner_unit else _("Bridge point %(unit)s"))
+                      % {"unit": unit.name}}
+            point = existing.get(row.code)
+            if point is None:
+                point = BridgePoint.objects.create(
+                    campaign=campaign, code=row.code,
+                    is_central=unit.pk == campaign.owner_unit_id, **fields)
+                created += 1
+            else:
+                for name, value in fields.items():
+                    setattr(point, name, value)
+                point.save()
+                updated += 1
+            if row.coordinators:
+                point.coordinators.add(*(accounts[login] for login in row.coordinators))
+        record("conference.points.import", campaign, actor=actor, unit_path=root,
+               created=created, updated=updated)
+    return PointImport(created, updated, [])
+
+
+@transaction.atomic
+def move_subtree(*, campaign: Campaign, unit: Unit, point: BridgePoint, actor: Any) -> int:
+    """Send every participant of ``unit``'s subtree whose attendance is not yet recorded to
+    ``point`` (a bulk override, kept by later default assignments)."""
+    _require(actor, campaign)
+    if point.campaign_id != campaign.pk:
+        raise ValidationError(_("That bridge point belongs to another campaign."))
+    qs = Attendance.objects.filter(
+        participant__campaign=campaign, status=Attendance.Status.EXPECTED,
+    ).filter(tree.subtree_q(unit.path, "participant__unit__path", Attendance.objects.db)
+             ).exclude(point=point)
+    ids = list(qs.values_list("pk", flat=True))
+    for start in range(0, len(ids), 5000):
+        Attendance.objects.filter(pk__in=ids[start:start + 5000]).update(
+            point=point, overridden=True)
+    _recount(campaign)
+    record("conference.move.bulk", campaign, actor=actor, unit_path=unit.path,
+           unit=unit.pk, point=point.pk, moved=len(ids))
+    return len(ids)

@@ -14,4 +14,7 @@ def home(request):
     top = None
     if request.user.is_superuser:
         top = Unit.objects.filter(parent__isnull=True).first()
-    return render(request, "core/home.html", {"grants": grants, "person": person, "top": top})
+    points = (request.user.bridge_points.filter(locked=False)
+              .select_related("campaign").order_by("campaign__title", "name")[:50])
+    return render(request, "core/home.html", {"grants": grants, "person": person, "top": top,
+                                              "points": points})

@@ -484,7 +484,7 @@ def test_participant_sees_own_page_and_my_campaigns_only(applied):
     assert ("You are invited because: Chủ tịch công đoàn cơ sở có từ 2.000 đoàn viên trở lên"
             in body)
     assert applied.org.bd.name in body  # the managing unit: where the report goes
-    assert "Report: not yet open" in body
+    assert reverse("reports:mine", args=[campaign.slug]) in body
     assert "Chuyên đề 1: Tổng quan" in body and "https://example.org/q" in body
     assert "15/08/2025" in body or "08/15/2025" in body or "Aug" in body
 

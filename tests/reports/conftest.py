@@ -1,0 +1,32 @@
+"""A published campaign with participants linked to accounts, and reviewers."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from quantriet.campaigns import services as campaigns
+from quantriet.org.models import Person
+from tests.factories import person, position, user
+
+
+@pytest.fixture
+def rep(org):
+    people = {}
+    for key, unit_, name in (("a", org.cs1, "Lê Văn An"), ("b", org.cs1, "Trần Thị Bình"),
+                             ("c", org.cs2, "Phạm Văn Cường"), ("h", org.cs3, "Vũ Thị Hoa")):
+        people[key] = person(unit_, name)
+        position(people[key], unit_, "can_bo_chuyen_trach", full_time=True)
+    organiser = user("tochuc", organiser=org.top)
+    campaign = campaigns.create_campaign(slug="nq", title="Học tập Nghị quyết",
+                                         owner_unit=org.top, actor=organiser)
+    campaigns.add_preset_rules(campaign=campaign, actor=organiser)
+    campaigns.apply_roster(campaign=campaign, actor=organiser)
+    campaigns.set_status(campaign=campaign, status="published", actor=organiser)
+    authors = {}
+    for key, p in people.items():
+        authors[key] = user(f"dv{key}")
+        Person.objects.filter(pk=p.pk).update(user=authors[key])
+    part = {k: campaign.participants.select_related("person", "managing_unit", "unit")
+            .get(person=v) for k, v in people.items()}
+    return SimpleNamespace(org=org, campaign=campaign, organiser=organiser, people=people,
+                           authors=authors, part=part)
