@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "quantriet.campaigns",
     "quantriet.conference",
     "quantriet.reports",
+    "quantriet.similarity",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("campaigns/", include("quantriet.campaigns.urls")),
     path("conference/", include("quantriet.conference.urls")),
     path("reports/", include("quantriet.reports.urls")),
+    path("copies/", include("quantriet.similarity.urls")),
     path("admin/", admin.site.urls),
 ]
 

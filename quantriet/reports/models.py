@@ -50,6 +50,10 @@ class ReportPolicy(models.Model):
         help_text=_("Reviewers do not see the author's name or unit."))
     assignment = models.CharField(_("reviewer assignment"), max_length=20,
                                   choices=Assignment.choices, default=Assignment.BALANCED)
+    copy_threshold = models.FloatField(
+        _("copy threshold"), null=True, blank=True,
+        help_text=_("Share of a report's text found in another (0–1) from which it is flagged "
+                    "as a possible copy. Empty: the default."))
 
     class Meta:
         verbose_name = _("report policy")

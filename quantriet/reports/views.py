@@ -73,13 +73,15 @@ def _my_participant(request, campaign) -> Participant:
 
 def _participation(request, slug) -> Participant:
     """``_my_participant(request, _campaign(request, slug))`` for the editor's requests,
-    with the campaign, its report policy and the report in the same query. An active
+    with the campaign, its report policy and the report in the same query (the unit is
+    read only when there is no managing unit; each joined table costs planning). An active
     participant sees every campaign that is not a draft (``Campaign.objects.visible_to``);
     only for a draft campaign is the full check needed."""
-    participant = (Participant.objects.filter(campaign__slug=slug, person__user=request.user,
-                                              active=True)
-                   .select_related("person", "unit", "managing_unit", "campaign",
-                                   "campaign__report_policy", "report").first())
+    found = list(Participant.objects.filter(campaign__slug=slug, person__user=request.user,
+                                            active=True)  # one at most: (campaign, person)
+                 .select_related("person", "managing_unit", "campaign",
+                                 "campaign__report_policy", "report")[:1])
+    participant = found[0] if found else None
     if participant is None or (
             participant.campaign.status == Campaign.Status.DRAFT
             and not Campaign.objects.visible_to(request.user).filter(
@@ -283,6 +285,7 @@ def report_detail(request, slug, pk):
         "pool": services.reviewers_of(report.review_unit) if admin and report.review_unit
         else [],
         "extend_form": ExtendForm(),
+        "copy_flags": report.copy_flags.select_related("source").order_by("-created_at")[:5],
     })
 
 

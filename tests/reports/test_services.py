@@ -37,7 +37,7 @@ def test_default_policy_and_scale(rep):
     policy = services.policy_for(rep.campaign)
     assert policy.late == ReportPolicy.Late.ACCEPT
     assert [(g.label, g.passing) for g in rep.campaign.grade_levels.all()] == [
-        ("Excellent", True), ("Good", True), ("Pass", True), ("Not yet passing", False)]
+        ("Xuất sắc", True), ("Tốt", True), ("Đạt", True), ("Chưa đạt", False)]
 
 
 def test_only_the_author_writes(rep):
@@ -189,7 +189,7 @@ def test_review_rounds_return_resubmit_grade(rep):
     report.refresh_from_db()
     assert v2.number == 2 and report.reviewer == reviewer  # back to the same reviewer
     crit = list(rep.campaign.criteria.all())
-    good = rep.campaign.grade_levels.get(label="Good")
+    good = rep.campaign.grade_levels.get(label="Tốt")
     with pytest.raises(ValidationError, match="every criterion"):
         services.review(report=report, actor=reviewer, outcome="graded", grade=good,
                         points={crit[0].pk: 5})

@@ -112,7 +112,7 @@ def test_reviewer_queue_grade_and_next(rep):
     url = reverse("reports:report", args=[slug, first.pk])
     page = c.get(url + "?f=waiting").content.decode()
     assert 'id="next-report"' in page and 'id="review-form"' in page
-    good = rep.campaign.grade_levels.get(label="Good")
+    good = rep.campaign.grade_levels.get(label="Tốt")
     nxt = c.post(url + "?f=waiting", {"outcome": "graded", "grade": good.pk,
                                       "comments": "Đạt yêu cầu", "next_pk": "999"})
     assert nxt.status_code == 302

@@ -1,0 +1,117 @@
+"""Near-duplicate detection of reports: the reference texts of a campaign, the LSH band
+keys of each report's latest version, and the flags (pairs grouped in clusters) that
+reviewers confirm or dismiss. The algorithm is in :mod:`quantriet.similarity.fingerprint`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from quantriet.campaigns.models import Campaign
+from quantriet.reports.models import Report, Version
+
+
+class Source(models.Model):
+    """A text that is not copying when quoted (the resolution, topic materials), or a
+    template known to circulate, whose copies are flagged even when nobody else used it."""
+
+    class Kind(models.TextChoices):
+        REFERENCE = "reference", _("reference text (quoting it is not copying)")
+        TEMPLATE = "template", _("circulating template (copying it is flagged)")
+
+    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="similarity_sources")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=300)
+    text = models.TextField(_("text"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["campaign", "kind", "id"]
+        verbose_name = _("source text")
+        verbose_name_plural = _("source texts")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class BandKey(models.Model):
+    """One LSH band key of the latest version of a report (or of a template). A candidate
+    lookup is one indexed query on (campaign, key)."""
+
+    campaign_id: int
+    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="+", db_index=False)
+    report = models.ForeignKey(Report, models.CASCADE, null=True, blank=True, related_name="+")
+    source = models.ForeignKey(Source, models.CASCADE, null=True, blank=True, related_name="+")
+    key = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("band key")
+        verbose_name_plural = _("band keys")
+        indexes = [models.Index(fields=["campaign", "key"], name="similarity_band_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key}"
+
+
+class Cluster(models.Model):
+    """Reports that share one text: shown once, with the earliest submission."""
+
+    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="+")
+    earliest = models.ForeignKey(Report, models.CASCADE, null=True, blank=True,
+                                 related_name="+", verbose_name=_("earliest submission"))
+    template = models.ForeignKey(Source, models.CASCADE, null=True, blank=True,
+                                 related_name="+", verbose_name=_("circulating template"))
+    size = models.PositiveIntegerField(_("reports"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cluster of copies")
+        verbose_name_plural = _("clusters of copies")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} ({self.size})"
+
+
+class Flag(models.Model):
+    """A report found too similar to an earlier report or to a circulating template."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("to check")
+        CONFIRMED = "confirmed", _("confirmed copy")
+        DISMISSED = "dismissed", _("dismissed")
+
+    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="+")
+    cluster = models.ForeignKey(Cluster, models.CASCADE, related_name="flags")
+    report = models.ForeignKey(Report, models.CASCADE, related_name="copy_flags",
+                               verbose_name=_("report"))
+    version = models.ForeignKey(Version, models.CASCADE, related_name="+")
+    other = models.ForeignKey(Report, models.CASCADE, null=True, blank=True,
+                              related_name="+", verbose_name=_("similar to"))
+    other_version = models.ForeignKey(Version, models.CASCADE, null=True, blank=True,
+                                      related_name="+")
+    source = models.ForeignKey(Source, models.CASCADE, null=True, blank=True, related_name="+",
+                               verbose_name=_("circulating template"))
+    jaccard = models.FloatField(_("similarity (Jaccard)"))
+    containment = models.FloatField(_("containment"))
+    score = models.FloatField(_("score"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.OPEN)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-score", "id"]
+        verbose_name = _("copy flag")
+        verbose_name_plural = _("copy flags")
+        constraints = [
+            models.UniqueConstraint(fields=["version"], name="similarity_flag_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} ~ {self.other_id or self.source_id} ({self.score:.2f})"

@@ -1,0 +1,3 @@
+"""The reports fixture, shared."""
+
+from tests.reports.conftest import rep  # noqa: F401
