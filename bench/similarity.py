@@ -9,10 +9,11 @@ Prints one JSON line. Two modes:
 
 The corpus (``quantriet/similarity/synthetic.py``, seeded) is one resolution, N original
 reports on it, and 5 "circulating templates" each copied by 40 writers (edited 0-20 %),
-indexed together with the templates themselves. The ignored shingles are the resolution's
-plus the common ones: shingles found in >= 0.1 % (and >= 5) of the first 10,000 reports
-(``fingerprint.common_shingles``; env COMMON_SAMPLE, COMMON_FRACTION), frozen before
-anything is indexed, as the application does per campaign.
+indexed together with the templates themselves. From the first 10,000 reports (env
+COMMON_SAMPLE) come the common phrases -- shingles in >= 1 % of them (COMMON_FRACTION),
+discounted by ``compare`` -- and the frequent shingles -- in >= 0.1 % (FREQUENT_FRACTION),
+left out of the band keys with the resolution's (``ignore``) -- frozen before anything is
+indexed, as the application does per campaign (``fingerprint.common_shingles``).
 
 The held-out submissions (generated with another seed stream, never indexed) are then
 checked one by one as the application does: fingerprint (from the text) -> look up the
@@ -70,7 +71,8 @@ from quantriet.similarity import synthetic as syn  # noqa: E402
 TEMPLATES = 5
 TEMPLATE_COPIES = 40
 COMMON_SAMPLE = int(os.environ.get("COMMON_SAMPLE", 10_000))
-COMMON_FRACTION = float(os.environ.get("COMMON_FRACTION", 0.001))
+FREQUENT_FRACTION = float(os.environ.get("FREQUENT_FRACTION", fp.FREQUENT_FRACTION))
+COMMON_FRACTION = float(os.environ.get("COMMON_FRACTION", fp.COMMON_FRACTION))
 PG_DB = "qt_bench_similarity"
 PG_URL = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/")
 
@@ -92,12 +94,20 @@ class Corpus:
                 copy = syn.copy_of(self.gen, template, base, rng, rng.choice([0, 0.05, 0.1, 0.2]))
                 self.extra[base + 1 + c] = (copy, -1 - t)
         self.reference = fp.fingerprint(self.gen.resolution).shingles
-        sample = (
-            fp.fingerprint_syllables(syn.normalised(self.gen.report(i))).shingles - self.reference
-            for i in range(min(COMMON_SAMPLE, n))
+        counts: Counter[int] = Counter()
+        size = min(COMMON_SAMPLE, n)
+        for i in range(size):
+            counts.update(
+                fp.fingerprint_syllables(syn.normalised(self.gen.report(i))).shingles
+                - self.reference
+            )
+        # the same rule as fp.common_shingles, two thresholds from one count
+        self.common = frozenset(h for h, c in counts.items() if c >= max(5, COMMON_FRACTION * size))
+        self.frequent = frozenset(
+            h for h, c in counts.items() if c >= max(5, FREQUENT_FRACTION * size)
         )
-        self.common = fp.common_shingles(sample, min_fraction=COMMON_FRACTION)
-        self.ignore = self.reference | self.common
+        del counts
+        self.ignore = self.reference | self.frequent
 
     @property
     def size(self) -> int:
@@ -216,10 +226,13 @@ def check(corpus: Corpus, index: Any, per_bucket: int, seed: int, limit: int, th
     flags_true = flags_false = 0
     cand_raw: list[int] = []
     cand_verified: list[int] = []
+    cand_unrelated: list[int] = []
     rows_read: list[int] = []
     times: dict[str, list[float]] = defaultdict(list)
     false_examples: list[dict[str, Any]] = []
     other_scores: list[float] = [0.0]
+    copy_scores: list[float] = []
+    unrelated_top: list[tuple[Any, ...]] = []
     missed: dict[str, int] = Counter()
     for bucket, report, family in submissions(corpus, per_bucket, seed):
         text = syn.render(report)
@@ -229,13 +242,18 @@ def check(corpus: Corpus, index: Any, per_bucket: int, seed: int, limit: int, th
         best, raw, rows = index.lookup(set(print_.probes), limit)
         t2 = time.perf_counter()
         flagged = []
+        best_score = 0.0
         for i, _n in best:
             c = fp.compare(text, index.text(i), reference=corpus.reference,
                            common=corpus.common, passages=False)
+            if corpus.family(i) == family:
+                best_score = max(best_score, c.copy_score)
+            else:
+                other_scores.append(c.copy_score)
+                unrelated_top.append((round(c.copy_score, 3), bucket, i, c.counted, c.shared,
+                                      c.own_a, c.own_b))
             if fp.is_copy(c, threshold):
                 flagged.append((i, c))
-            elif corpus.family(i) != family:
-                other_scores.append(c.score)
         t3 = time.perf_counter()
         times["fingerprint"].append(t1 - t0)
         times["lookup"].append(t2 - t1)
@@ -246,6 +264,7 @@ def check(corpus: Corpus, index: Any, per_bucket: int, seed: int, limit: int, th
         cand_raw.append(raw)
         rows_read.append(rows)
         cand_verified.append(len(best))
+        cand_unrelated.append(sum(1 for i, _n in best if corpus.family(i) != family))
         hit = False
         for i, c in flagged:
             if corpus.family(i) == family:
@@ -258,6 +277,8 @@ def check(corpus: Corpus, index: Any, per_bucket: int, seed: int, limit: int, th
                                            "shared": c.shared})
         if family != NEGATIVE:
             found[bucket].append(hit)
+            if not (bucket.startswith("edit_") and int(bucket[5:]) > 20):
+                copy_scores.append(best_score)
             if not hit:
                 missed[bucket] += 1
         else:
@@ -280,9 +301,23 @@ def check(corpus: Corpus, index: Any, per_bucket: int, seed: int, limit: int, th
         "negatives_not_flagged": {b: round(sum(found[b]) / len(found[b]), 4)
                                   for b in ("unrelated", "quote_only")},
         "submissions": sum(len(v) for v in found.values()),
-        "unrelated_candidate_score_max": round(max(other_scores), 3),
+        "copy_score_copies_upto_20pct": {
+            "min": round(min(copy_scores), 3),
+            "p01": round(sorted(copy_scores)[len(copy_scores) // 100], 3),
+            "p05": round(sorted(copy_scores)[len(copy_scores) // 20], 3),
+        },
+        "copy_score_unrelated_candidates": {
+            "max": round(max(other_scores), 3),
+            "p99": round(sorted(other_scores)[int(0.99 * len(other_scores))], 3),
+            "count": len(other_scores) - 1,
+            "top": sorted(unrelated_top, reverse=True)[:3],
+        },
         "candidates_verified_mean": round(statistics.mean(cand_verified), 2),
         "candidates_verified_max": max(cand_verified),
+        "unrelated_candidates_mean": round(statistics.mean(cand_unrelated), 3),
+        "lookups_with_an_unrelated_candidate": round(
+            sum(1 for n in cand_unrelated if n) / len(cand_unrelated), 4
+        ),
         "reports_sharing_a_key_median": statistics.median(cand_raw),
         "reports_sharing_a_key_p95": sorted(cand_raw)[int(0.95 * len(cand_raw))],
         "postings_read_median": statistics.median(rows_read),
@@ -369,6 +404,8 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=20_000)
     parser.add_argument("--per-bucket", type=int, default=40)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--query-seed", type=int,
+                        help="seed of the held-out submissions (default: --seed)")
     parser.add_argument("--max-candidates", type=int, default=10)
     parser.add_argument("--threshold", type=float, default=fp.DEFAULT_THRESHOLD)
     parser.add_argument("--pg", type=int, metavar="N", help="index N reports in PostgreSQL")
@@ -380,12 +417,14 @@ def main() -> None:
                         help="skip the untimed query counting all reports sharing a key")
     args = parser.parse_args()
     n = args.pg or args.reports
+    query_seed = args.seed if args.query_seed is None else args.query_seed
     t = time.perf_counter()
     corpus = Corpus(args.seed, n)
     out: dict[str, Any] = {
         "mode": "postgresql" if args.pg else "memory",
         "reports": corpus.size,
         "seed": args.seed,
+        "query_seed": query_seed,
         "shingle": fp.SHINGLE,
         "bands": fp.BANDS,
         "rows": fp.ROWS,
@@ -394,6 +433,7 @@ def main() -> None:
         "min_shared_bands": fp.MIN_SHARED_BANDS,
         "reference_shingles": len(corpus.reference),
         "common_shingles": len(corpus.common),
+        "frequent_shingles": len(corpus.frequent),
         "band_key_bytes_per_report": 8 * fp.BANDS,
     }
     if args.pg:
@@ -403,13 +443,13 @@ def main() -> None:
         with psycopg.connect(PG_URL + PG_DB, autocommit=True) as conn:
             index: Any = PgIndex(corpus, conn, args.cap)
             out["cap"] = args.cap
-            out.update(check(corpus, index, args.per_bucket, args.seed, args.max_candidates,
+            out.update(check(corpus, index, args.per_bucket, query_seed, args.max_candidates,
                              args.threshold, args.no_stats))
     else:
         index = MemoryIndex(corpus, args.cap)
         out["cap"] = args.cap
         out["index_build_s"] = round(time.perf_counter() - t, 1)
-        out.update(check(corpus, index, args.per_bucket, args.seed, args.max_candidates,
+        out.update(check(corpus, index, args.per_bucket, query_seed, args.max_candidates,
                          args.threshold))
     print(json.dumps(out, ensure_ascii=False))
 

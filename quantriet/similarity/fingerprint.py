@@ -25,7 +25,7 @@ Shingles
     probability (1-e)**k. At e = 0.2 that is 0.41 for k = 4, 0.33 for k = 5, 0.26 for
     k = 6. Shorter shingles survive edits better but are shared by unrelated writers on the
     same topic ("của đoàn viên và người lao động"); k = 5 keeps the chance overlap of
-    unrelated reports at about 1-3 % while a 20 %-edited copy still keeps a third of its
+    unrelated reports to a few per cent while a 20 %-edited copy still keeps a third of its
     shingles, far above the decision threshold (see the figures in docs/similarity.md).
 
 Band keys (what is stored) and probes (what a lookup asks for)
@@ -79,22 +79,24 @@ Band keys (what is stored) and probes (what a lookup asks for)
 Verification and decision
     ``compare`` counts exact shingle overlap after leaving out the shingles of the
     reference texts and those overlapping a quoted passage (the junction "Nghị quyết nêu
-    rõ: <quote>") -- counted as ``quoted`` -- and the common phrases. ``is_copy`` flags a
-    pair when
+    rõ: <quote>") -- counted as ``quoted`` -- and the common phrases (``common``: shingles
+    in >= 1 % of the campaign's reports). ``is_copy`` flags a pair when
 
         shared >= MIN_SHARED (30 non-quoted shingles, about two sentences, in common)
-        and max(jaccard, containment_a, containment_b) >= threshold   (0.2 by default)
+        and max(jaccard, containment_a, containment_b) >= threshold   (0.15 by default)
 
-    where each containment is taken over at least MIN_OWN = 50 own shingles (a report made
+    where each containment is taken over at least MIN_OWN = 60 own shingles (a report made
     of quotes and stock sentences with ten words of its own is not "50 % copied" because
-    five of them match).
+    five of them match). That figure is ``Comparison.copy_score``.
 
     Containment |A∩B|/|A| catches a report pasted inside a longer one; Jaccard never
-    exceeds either containment, so the maximum is the larger containment. A 20 %-edited
-    copy keeps containment ~0.33 (1st percentile ~0.27); unrelated reports on the same
-    topic stay below ~0.08 once common phrases are discounted, but reach 0.15-0.25 without
-    that (a short report sharing stock sentences with a long one): the common phrases are
-    part of the method, not an option.
+    exceeds either containment, so the maximum is the larger containment. Measured on the
+    synthetic reports (bench/similarity.py): copies edited up to 20 % score >= 0.19
+    (1st percentile 0.26, median ~0.4); the unrelated candidates that reach verification
+    score <= 0.12 (a report of quotes whose only own words, the name and unit lines, match
+    a report of the same company), and unrelated pairs in general stay below ~0.08 once
+    the common phrases are discounted -- but reach 0.15-0.25 without that (a short report
+    sharing stock sentences with a long one): the common phrases are part of the method.
 """
 
 from __future__ import annotations
@@ -113,7 +115,9 @@ from quantriet.text.normalize import unify_tones
 
 __all__ = [
     "BANDS",
+    "COMMON_FRACTION",
     "DEFAULT_THRESHOLD",
+    "FREQUENT_FRACTION",
     "MIN_OWN",
     "MIN_SHARED",
     "MIN_SHARED_BANDS",
@@ -138,16 +142,24 @@ SHINGLE = 5
 BANDS, ROWS = 64, 1
 """LSH banding of the one-permutation MinHash signature: 64 bands of one bin each."""
 
-DEFAULT_THRESHOLD = 0.2
+DEFAULT_THRESHOLD = 0.15
 """Default decision threshold on max(jaccard, containment_a, containment_b)."""
 
 MIN_SHARED = 30
 """Fewest non-quoted shingles two texts must share to be copies (common phrases included):
 about two sentences of the writers' own words."""
 
-MIN_OWN = 50
+MIN_OWN = 60
 """is_copy divides by at least this many own shingles: a text made of quotes and stock
 phrases with a few words of its own is not judged by the ratio of those few words."""
+
+COMMON_FRACTION = 0.01
+"""Common phrases, discounted by compare: shingles in >= 1 % of a campaign's reports."""
+
+FREQUENT_FRACTION = 0.001
+"""Frequent shingles, left out of the band keys (with the reference texts' shingles):
+in >= 0.1 % of a campaign's reports. Keys then fall on rarer shingles, so a lookup reads
+short posting lists; the decision is not affected."""
 
 PROBES = 5
 """A submission looks up the PROBES smallest shingle hashes of each of its bins."""
@@ -322,15 +334,20 @@ def fingerprint(text: str, *, ignore: frozenset[int] = frozenset()) -> Fingerpri
 
 
 def common_shingles(
-    shingle_sets: Iterable[frozenset[int]], *, min_fraction: float = 0.001, min_count: int = 5
+    shingle_sets: Iterable[frozenset[int]],
+    *,
+    min_fraction: float = COMMON_FRACTION,
+    min_count: int = 5,
 ) -> frozenset[int]:
     """Shingles found in at least `min_fraction` (and `min_count`) of the given texts.
 
     Meant for a sample of a campaign's submissions -- the first 10,000, all of them while
-    there are fewer -- kept with the campaign and passed as ``common`` to compare and, with
-    the reference shingles, as ``ignore`` to fingerprint. Stock phrases every writer uses
-    (the title block, "bản thân tôi nhận thức sâu sắc", the closing) would otherwise make
-    unrelated reports candidates of each other and inflate the containment of short ones.
+    there are fewer -- kept with the campaign. At COMMON_FRACTION (1 %) they are the
+    common phrases passed as ``common`` to compare: stock phrases every writer uses (the
+    title block, "bản thân tôi nhận thức sâu sắc", the closing) would otherwise inflate the
+    containment of short reports. At FREQUENT_FRACTION (0.1 %), with the reference
+    shingles, they are the ``ignore`` of fingerprint: keys on frequent shingles would make
+    unrelated reports candidates of each other and lookups read long posting lists.
     Leave texts already flagged as copies out of the sample, or a widely copied text
     becomes "common". When the set is replaced, band keys of reports indexed before that
     hold shingles that are no longer probed: re-fingerprint them (a background task).
@@ -392,8 +409,18 @@ class Comparison:
 
     @property
     def score(self) -> float:
-        """The figure compared with the threshold: max(jaccard, containment_a, containment_b)."""
+        """max(jaccard, containment_a, containment_b): the larger containment."""
         return max(self.jaccard, self.containment_a, self.containment_b)
+
+    @property
+    def copy_score(self) -> float:
+        """The figure is_copy compares with the threshold: 0 when fewer than MIN_SHARED
+        non-quoted shingles are shared, else max(jaccard, containment_a, containment_b)
+        with each containment taken over at least MIN_OWN own shingles. (Jaccard never
+        exceeds the containments, so the larger containment decides.)"""
+        if self.shared < MIN_SHARED:
+            return 0.0
+        return self.counted / max(min(self.own_a, self.own_b), MIN_OWN)
 
 
 def _coverage(doc: _Shingled, selected: frozenset[int] | set[int]) -> bytearray:
@@ -500,11 +527,5 @@ def compare(
 
 
 def is_copy(c: Comparison, threshold: float = DEFAULT_THRESHOLD) -> bool:
-    """The decision: at least MIN_SHARED non-quoted shingles in common and
-    max(jaccard, containment_a, containment_b) >= threshold (quotes and common phrases
-    already left out of all three), each containment taken over at least MIN_OWN shingles."""
-    if c.shared < MIN_SHARED:
-        return False
-    # Jaccard never exceeds the containments, so the larger containment decides.
-    smaller = max(min(c.own_a, c.own_b), MIN_OWN)
-    return c.counted / smaller >= threshold
+    """The decision: c.copy_score >= threshold (see Comparison.copy_score)."""
+    return c.copy_score >= threshold
