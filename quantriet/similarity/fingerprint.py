@@ -30,7 +30,8 @@ Shingles
 
 Band keys (what is stored) and probes (what a lookup asks for)
     The shingles that are not ignored -- ``ignore`` = the reference texts' shingles and
-    the campaign's common phrases (``common_shingles``) -- go through one-permutation
+    the campaign's frequent shingles (``common_shingles`` at ``FREQUENT_FRACTION``, 0.1 %
+    of its reports) -- go through one-permutation
     MinHash: the 63-bit hash space is cut into ``BANDS * ROWS`` = 64 equal bins (by the top
     6 bits) and each bin keeps its smallest hash. With ``ROWS`` = 1 a band is one bin and
     its key is that minimum itself: a shingle hash whose top bits already name the band,
@@ -369,7 +370,7 @@ class _Shingled:
     shingles: frozenset[int] = field(default_factory=frozenset)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=8)
 def _shingled(text: str) -> _Shingled:
     sylls = syllables(text)
     hashes = shingle_hashes([s for s, _start, _end in sylls])
