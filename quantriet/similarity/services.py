@@ -28,7 +28,7 @@ from quantriet.similarity import fingerprint as fp
 from quantriet.similarity.models import BandKey, Cluster, Flag, Source
 from quantriet.text import nfc
 
-MAX_CANDIDATES = 30
+MAX_CANDIDATES = 10
 """Candidates verified per submission, those sharing the most band keys first."""
 
 _reference_cache: dict[int, tuple[tuple[int, int], frozenset[int]]] = {}
@@ -64,6 +64,29 @@ def _latest_texts(report_ids: list[int]) -> dict[int, Version]:
     return latest
 
 
+COMMON_SAMPLE = 2000
+"""Latest versions sampled to find a campaign's common phrases (see
+:func:`fingerprint.common_shingles`)."""
+
+_common_cache: dict[int, tuple[int, frozenset[int]]] = {}
+
+
+def common_phrases(campaign: Campaign) -> frozenset[int]:
+    """Shingles used by at least 1 % of the campaign's writers (stock phrases), discounted
+    when deciding. Taken from a sample of latest versions not flagged as copies; cached per
+    process and taken again when the number of submitted reports has doubled."""
+    submitted = Report.objects.filter(campaign=campaign, version_count__gt=0).count()
+    cached = _common_cache.get(campaign.pk)
+    if cached and submitted < 2 * max(cached[0], 50):
+        return cached[1]
+    flagged = Flag.objects.filter(campaign=campaign).values("version_id")
+    texts = (Version.objects.filter(report__campaign=campaign).exclude(pk__in=flagged)
+             .order_by("-submitted_at").values_list("text", flat=True)[:COMMON_SAMPLE])
+    common = fp.common_shingles(fp.fingerprint(t).shingles for t in texts)
+    _common_cache[campaign.pk] = (submitted, common)
+    return common
+
+
 def check_version(version_id: int) -> Flag | None:
     """Fingerprint, look up, verify, index; flag the version if it copies."""
     version = (Version.objects.select_related("report__campaign")
@@ -74,14 +97,15 @@ def check_version(version_id: int) -> Flag | None:
     if report.versions.filter(number__gt=version.number).exists():
         return None  # superseded before the task ran; the newer version is checked
     reference = reference_shingles(campaign)
+    common = common_phrases(campaign)
     print_ = fp.fingerprint(version.text, ignore=reference)
     hits = Counter(
         (row[0], row[1]) for row in BandKey.objects.filter(
-            campaign=campaign, key__in=list(set(print_.bands)))
+            campaign=campaign, key__in=list(set(print_.probes)))
         .exclude(report=report).values_list("report_id", "source_id"))
     limit = threshold(campaign)
     best: tuple[float, Any, Any, fp.Comparison] | None = None
-    candidates = [k for k, _n in hits.most_common(MAX_CANDIDATES)]
+    candidates = [k for k, n in hits.most_common(MAX_CANDIDATES) if n >= fp.MIN_SHARED_BANDS]
     others = _latest_texts([r for r, _s in candidates if r])
     sources = {s.pk: s for s in Source.objects.filter(
         pk__in=[s for _r, s in candidates if s], kind=Source.Kind.TEMPLATE)}
@@ -90,12 +114,13 @@ def check_version(version_id: int) -> Flag | None:
                       else sources[source_id].text if source_id in sources else None)
         if other_text is None:
             continue
-        comparison = fp.compare(version.text, other_text, reference=reference)
+        comparison = fp.compare(version.text, other_text, reference=reference, common=common,
+                                passages=False)
         if not fp.is_copy(comparison, limit):
             continue
-        score = max(comparison.jaccard, comparison.containment_a, comparison.containment_b)
-        if best is None or score > best[0]:
-            best = (score, others.get(report_id), sources.get(source_id), comparison)
+        if best is None or comparison.score > best[0]:
+            best = (comparison.score, others.get(report_id), sources.get(source_id),
+                    comparison)
     with transaction.atomic():
         BandKey.objects.filter(report=report).delete()
         BandKey.objects.bulk_create(BandKey(campaign=campaign, report=report, key=k)

@@ -80,7 +80,8 @@ def flag_detail(request, slug, pk):
         return redirect("similarity:flag", slug, flag.pk)
     reference = services.reference_shingles(campaign)
     other_text = flag.other_version.text if flag.other_version else flag.source.text
-    comparison = fp.compare(flag.version.text, other_text, reference=reference)
+    comparison = fp.compare(flag.version.text, other_text, reference=reference,
+                            common=services.common_phrases(campaign))
     record_read(flag.report, request.user, what="copy evidence")
     if flag.other:
         record_read(flag.other, request.user, what="copy evidence")
