@@ -7,7 +7,6 @@ import struct
 import threading
 import unicodedata
 import zipfile
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -395,10 +394,9 @@ def test_pdf_line_drawn_in_two_passes_is_put_in_reading_order():
 
 
 def test_pdf_made_by_reportlab_keeps_paragraphs():
-    pytest.importorskip("reportlab")
-    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-    if not font.exists():
-        pytest.skip("DejaVu Sans (Debian fonts-dejavu-core) is not installed")
+    from quantriet.conference.documents import FONT_DIR
+
+    font = FONT_DIR / "DejaVuSans.ttf"  # vendored with the project
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
