@@ -601,7 +601,7 @@ def test_too_many_members_refused(monkeypatch):
 
 
 def test_encrypted_pdf_refused():
-    pypdf = pytest.importorskip("pypdf")
+    import pypdf
     for user_password in ("mat-khau", ""):  # a password to open, or only restrictions
         writer = pypdf.PdfWriter(clone_from=io.BytesIO(pdf([["Bí mật"]])))
         writer.encrypt(user_password=user_password, owner_password="chu-so-huu")
@@ -611,7 +611,7 @@ def test_encrypted_pdf_refused():
 
 
 def test_pdf_with_javascript_or_attachments_refused():
-    pypdf = pytest.importorskip("pypdf")
+    import pypdf
     writer = pypdf.PdfWriter(clone_from=io.BytesIO(pdf([["Xin chào"]])))
     writer.add_open_action(pypdf.actions.JavaScript("app.alert('x');"))
     out = io.BytesIO()
