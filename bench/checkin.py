@@ -64,25 +64,34 @@ import multiprocessing as mp
 import os
 import random
 import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 import urllib.parse
 from collections import Counter, deque
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from _http import (
+    HOST,
+    ROOT,
+    cpu_snapshot,
+    cpu_use,
+    drop_database,
+    ensure_database,
+    free_port,
+    ms,
+    sessions,
+    start_server,
+    stop_server,
+)
+
 SLUG = "bench-checkin"
 # tokens are signed with SECRET_KEY: the same fixed key for this process and the server
 SECRET_KEY = "bench-checkin-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 TOKEN_SHARE = 0.75  # scans by signed token; the rest by participant number
 REPEAT_SHARE = 0.05  # scans of someone already checked in
 REPLAY_SHARE = 0.2  # sync batches posted a second time
-HOST = "127.0.0.1"
 
 
 def parse_args() -> argparse.Namespace:
@@ -111,28 +120,6 @@ def parse_args() -> argparse.Namespace:
 
 
 # ---------------------------------------------------------------- database
-
-
-def ensure_database(pg: str, name: str, reuse: bool) -> bool:
-    """Create the database (dropping an old one unless reused); True if it existed."""
-    import psycopg
-
-    with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                              [name]).fetchone() is not None
-        if exists and reuse:
-            return True
-        if exists:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return False
-
-
-def drop_database(pg: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def prepare(args: argparse.Namespace) -> dict[str, Any]:
@@ -254,29 +241,6 @@ def reset(campaign: Any) -> None:
                     "django_session")
 
 
-def sessions(users: list[Any]) -> list[str]:
-    """A logged-in session per account, written into the session table."""
-    import datetime as dt
-
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
-
-    store = SessionStore()
-    expire = timezone.now() + dt.timedelta(days=1)
-    keys, rows = [], []
-    for user in users:
-        key = secrets.token_hex(16)
-        keys.append(key)
-        rows.append(Session(session_key=key, expire_date=expire, session_data=store.encode({
-            SESSION_KEY: str(user.pk),
-            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-            HASH_SESSION_KEY: user.get_session_auth_hash()})))
-    Session.objects.bulk_create(rows, batch_size=2000)
-    return keys
-
-
 def workload(campaign: Any, args: argparse.Namespace) -> list[list[dict[str, Any]]]:
     """Disjoint sets of points for the clients, with their coordinator's session and their
     participants (id, signed token) in a random order."""
@@ -318,7 +282,8 @@ def workload(campaign: Any, args: argparse.Namespace) -> list[list[dict[str, Any
         user = users[names[point.pk]]
         if (point.pk, user.pk) not in linked:
             services.add_coordinator(point=point, user=user, actor=admin)
-    keys = sessions([users[names[pk]] for pk, _, _ in chosen])
+    keys = sessions([(users[names[pk]].pk, users[names[pk]].password)
+                     for pk, _, _ in chosen])
     units = args.clients * args.connections
     specs: list[list[dict[str, Any]]] = [[] for _ in range(units)]
     for i, ((pk, code, _), key) in enumerate(zip(chosen, keys, strict=True)):
@@ -333,46 +298,6 @@ def workload(campaign: Any, args: argparse.Namespace) -> list[list[dict[str, Any
 
 
 # ---------------------------------------------------------------- server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def start_server(args: argparse.Namespace, port: int, database_url: str) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=database_url, DEBUG="0", SECRET_KEY=SECRET_KEY,
-               ALLOWED_HOSTS=HOST, LOG_LEVEL="WARNING",
-               DJANGO_SETTINGS_MODULE="quantriet.settings")
-    granian = Path(sys.executable).parent / "granian"
-    threads = ["--blocking-threads", str(args.threads)] if args.threads else []
-    proc = subprocess.Popen(
-        [str(granian), "--interface", "wsgi", "--host", HOST, "--port", str(port),
-         "--workers", str(args.workers), *threads, "--log-level", "warning",
-         "quantriet.wsgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            conn = http.client.HTTPConnection(HOST, port, timeout=5)
-            conn.request("GET", "/login/")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("the server did not start")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 # ---------------------------------------------------------------- clients
@@ -559,50 +484,6 @@ def worker(idx: int, spec: list[dict[str, Any]], port: int, args: argparse.Names
 # ---------------------------------------------------------------- measuring
 
 
-def cpu_snapshot(server_pid: int, client_pids: list[int]) -> dict[str, float]:
-    """CPU seconds used so far: the whole machine, the server's processes, PostgreSQL's
-    processes (all of them, also other users') and the clients."""
-    tick = os.sysconf("SC_CLK_TCK")
-    procs: dict[int, tuple[str, int, int]] = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            data = Path(f"/proc/{d}/stat").read_text()
-        except OSError:
-            continue
-        comm = data[data.index("(") + 1:data.rindex(")")]
-        rest = data[data.rindex(")") + 2:].split()
-        procs[int(d)] = (comm, int(rest[1]), int(rest[11]) + int(rest[12]))
-    server, todo = set(), [server_pid]
-    while todo:
-        pid = todo.pop()
-        server.add(pid)
-        todo.extend(p for p, (_, ppid, _) in procs.items() if ppid == pid and p not in server)
-    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    ticks = [int(x) for x in fields]
-    return {
-        "machine": (sum(ticks[:8]) - ticks[3] - ticks[4]) / tick,
-        "server": sum(procs[p][2] for p in server if p in procs) / tick,
-        "postgres": sum(c for comm, _, c in procs.values() if comm == "postgres") / tick,
-        "clients": sum(procs[p][2] for p in client_pids if p in procs) / tick,
-    }
-
-
-def cpu_use(a: dict[str, float], b: dict[str, float], seconds: float) -> dict[str, float]:
-    """Cores busy on average between two snapshots, by group."""
-    use = {k: round((b[k] - a[k]) / seconds, 2) for k in a}
-    use["other"] = round(use["machine"] - use["server"] - use["postgres"] - use["clients"], 2)
-    return use
-
-
-def ms(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    values = sorted(values)
-    return round(values[min(int(q * len(values)), len(values) - 1)] * 1000, 1)
-
-
 def time_board(port: int, session: str, rounds: int = 7) -> dict[str, Any]:
     web = Http(port)
     h = {"Cookie": f"sessionid={session}", "Accept-Language": "vi"}
@@ -650,7 +531,8 @@ def main() -> int:
     campaign = Campaign.objects.get(slug=SLUG)
     reset(campaign)
     specs = workload(campaign, args)
-    admin_session = sessions([get_user_model().objects.get(username="admin")])[0]
+    admin = get_user_model().objects.get(username="admin")
+    admin_session = sessions([(admin.pk, admin.password)])[0]
     out["participants"] = campaign.participants.count()
     out["points"] = campaign.bridge_points.count()
     out["points_used"] = sum(len(s) for s in specs)
@@ -662,7 +544,8 @@ def main() -> int:
     connections.close_all()
 
     port = free_port()
-    server = start_server(args, port, database_url)
+    server = start_server(port=port, database_url=database_url, secret_key=SECRET_KEY,
+                          workers=args.workers, threads=args.threads)
     ctx = mp.get_context("fork")
     units = args.clients * args.connections
     # a client that fails breaks the barrier instead of leaving the others waiting
