@@ -66,7 +66,7 @@ _CHUNK = 500  # ids per IN (...) query, well under SQLite's limit on parameters
 _TABLE_ROWS = 300  # rows per platypus table: long tables split slowly
 
 
-def _register_fonts() -> None:
+def register_fonts() -> None:
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(FONT, str(FONT_DIR / "DejaVuSans.ttf")))
         pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
@@ -203,7 +203,7 @@ def roster_xlsx(point: BridgePoint) -> bytes:
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    _register_fonts()
+    register_fonts()
     return {
         "cell": ParagraphStyle("cell", fontName=FONT, fontSize=9, leading=11),
         "head": ParagraphStyle("head", fontName=FONT_BOLD, fontSize=8, leading=10,
@@ -218,7 +218,7 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _esc(text: str) -> str:
+def markup(text: str) -> str:
     return nfc(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -229,8 +229,8 @@ def write_roster_pdf(point: BridgePoint, fh: IO[bytes], rows: list[Row] | None =
     st = _styles()
     day = issued or timezone.localdate()
     owner = campaign.owner_unit
-    heading = [Paragraph(f"<b>{_esc(owner.name.upper())}</b>", st["center"]),
-               Paragraph(_esc(place_date(owner, day)), st["right"])]
+    heading = [Paragraph(f"<b>{markup(owner.name.upper())}</b>", st["center"]),
+               Paragraph(markup(place_date(owner, day)), st["right"])]
     top = Table([heading], colWidths=[85 * mm, 95 * mm])
     top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                              ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -239,15 +239,15 @@ def write_roster_pdf(point: BridgePoint, fh: IO[bytes], rows: list[Row] | None =
         top,
         Spacer(1, 6 * mm),
         Paragraph("DANH SÁCH ĐẠI BIỂU DỰ HỘI NGHỊ", st["title"]),
-        Paragraph(_esc(campaign.title), st["center"]),
+        Paragraph(markup(campaign.title), st["center"]),
         Spacer(1, 3 * mm),
-        Paragraph(f"<b>Điểm cầu:</b> {_esc(point.name)} ({_esc(point.code)})", st["line"]),
+        Paragraph(f"<b>Điểm cầu:</b> {markup(point.name)} ({markup(point.code)})", st["line"]),
     ]
     if point.address:
-        story.append(Paragraph(f"<b>Địa chỉ:</b> {_esc(point.address)}", st["line"]))
+        story.append(Paragraph(f"<b>Địa chỉ:</b> {markup(point.address)}", st["line"]))
     when = session_text(point, campaign)
     if when:
-        story.append(Paragraph(f"<b>Thời gian:</b> {_esc(when)}", st["line"]))
+        story.append(Paragraph(f"<b>Thời gian:</b> {markup(when)}", st["line"]))
     story.append(Paragraph(f"<b>Số đại biểu:</b> {len(rows)}", st["line"]))
     story.append(Spacer(1, 3 * mm))
     header = [Paragraph(h, st["head"]) for h in
@@ -271,9 +271,9 @@ def write_roster_pdf(point: BridgePoint, fh: IO[bytes], rows: list[Row] | None =
             note = f"{r.status} {r.checked_in_at:%H:%M}"
         if r.substitute:
             note = f"{note}; dự thay: {r.substitute}" if note else f"Dự thay: {r.substitute}"
-        body.append([str(i), Paragraph(_esc(r.name), cell), Paragraph(_esc(r.unit), cell),
-                     Paragraph(_esc(r.position), cell) if r.position else "", str(r.number),
-                     "", Paragraph(_esc(note), cell) if note else ""])
+        body.append([str(i), Paragraph(markup(r.name), cell), Paragraph(markup(r.unit), cell),
+                     Paragraph(markup(r.position), cell) if r.position else "", str(r.number),
+                     "", Paragraph(markup(note), cell) if note else ""])
     if not body:
         body.append(["", Paragraph("(Chưa có đại biểu)", cell), "", "", "", "", ""])
     for start in range(0, len(body), _TABLE_ROWS):
@@ -500,7 +500,7 @@ class _Invitations:
     participants given, so a point's ZIP of one PDF per person costs no query per page."""
 
     def __init__(self, participants: Iterable[Participant], issued: dt.date | None = None):
-        _register_fonts()
+        register_fonts()
         self.day = issued or timezone.localdate()
         self.people = list(participants)
         self.positions = position_names([p.person_id for p in self.people])

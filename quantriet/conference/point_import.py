@@ -103,6 +103,9 @@ def _raw_rows(stream: IO[bytes], filename: str) -> list[tuple[int, list[Any]]]:
                 break
             except UnicodeDecodeError:
                 continue
+        else:
+            raise SheetError(_("The text of this file is neither UTF-8 nor Windows-1258; "
+                               "save it as CSV UTF-8 and upload it again."))
         sample = text[:4096]
         delimiter = max((",", ";", "\t"), key=sample.count)
         return [(i, list(r)) for i, r in

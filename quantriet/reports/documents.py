@@ -11,9 +11,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-from quantriet.conference.documents import FONT, FONT_BOLD, _register_fonts, file_slug
+from quantriet.conference.documents import FONT, FONT_BOLD, file_slug, markup, register_fonts
 from quantriet.reports.models import Report
-from quantriet.text import nfc
 
 STATUS_VI = {
     Report.Status.DRAFT: "Bản nháp",
@@ -23,17 +22,13 @@ STATUS_VI = {
 }
 
 
-def _esc(text: str) -> str:
-    return nfc(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def report_filename(report: Report) -> str:
     person = report.participant.person
     return f"{file_slug(person.full_name)}-{report.participant_id}.pdf"
 
 
 def report_pdf(report: Report) -> bytes:
-    _register_fonts()
+    register_fonts()
     body = ParagraphStyle("body", fontName=FONT, fontSize=11, leading=15, spaceAfter=6)
     small = ParagraphStyle("small", fontName=FONT, fontSize=9, leading=12)
     title = ParagraphStyle("title", fontName=FONT_BOLD, fontSize=14, leading=18,
@@ -43,15 +38,15 @@ def report_pdf(report: Report) -> bytes:
     version = report.versions.order_by("-number").first()
     story = [
         Paragraph("BÀI THU HOẠCH", title),
-        Paragraph(_esc(report.campaign.title), ParagraphStyle(
+        Paragraph(markup(report.campaign.title), ParagraphStyle(
             "c", parent=body, alignment=1)),
         Spacer(1, 4 * mm),
-        Paragraph(f"Họ và tên: <b>{_esc(person.full_name)}</b> — số đại biểu "
+        Paragraph(f"Họ và tên: <b>{markup(person.full_name)}</b> — số đại biểu "
                   f"{report.participant_id}", body),
-        Paragraph(f"Đơn vị: {_esc(report.participant.unit.name)}", body),
+        Paragraph(f"Đơn vị: {markup(report.participant.unit.name)}", body),
         Paragraph(f"Trạng thái: {STATUS_VI.get(report.status, report.status)}"
                   + (" (nộp muộn)" if report.late else "")
-                  + (f" — Xếp loại: <b>{_esc(report.grade.label)}</b>" if report.grade else ""),
+                  + (f" — Xếp loại: <b>{markup(report.grade.label)}</b>" if report.grade else ""),
                   body),
     ]
     if version is not None:
@@ -61,15 +56,15 @@ def report_pdf(report: Report) -> bytes:
         story.append(Spacer(1, 4 * mm))
         for para in version.text.split("\n\n"):
             if para.strip():
-                story.append(Paragraph(_esc(para).replace("\n", "<br/>"), body))
+                story.append(Paragraph(markup(para).replace("\n", "<br/>"), body))
     reviews = list(report.reviews.select_related("grade").order_by("created_at"))
     if reviews:
         story.append(Paragraph("Nhận xét của người chấm", head))
         for r in reviews:
             at = timezone.localtime(r.created_at)
             outcome = (f"Xếp loại {r.grade.label}" if r.grade else "Trả lại để sửa")
-            story.append(Paragraph(f"{at:%d/%m/%Y} — {_esc(outcome)}"
-                                   + (f": {_esc(r.comments)}" if r.comments else ""), small))
+            story.append(Paragraph(f"{at:%d/%m/%Y} — {markup(outcome)}"
+                                   + (f": {markup(r.comments)}" if r.comments else ""), small))
     buf = io.BytesIO()
     SimpleDocTemplate(buf, pagesize=A4, leftMargin=25 * mm, rightMargin=20 * mm,
                       topMargin=20 * mm, bottomMargin=20 * mm,

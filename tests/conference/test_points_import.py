@@ -103,6 +103,8 @@ def test_import_refuses_unreadable_files(conf):  # noqa: F811
     for upload in (SimpleUploadedFile("x.xlsx", b"not a workbook"),
                    SimpleUploadedFile("x.pdf", b"%PDF-1.4"),
                    _csv("a,b\n1,2\n"),
+                   # 0x81 is undefined in Windows-1258 and invalid UTF-8
+                   SimpleUploadedFile("x.csv", b"host_unit\nLDLD-01\x81\n"),
                    SimpleUploadedFile("big.csv", b"x" * (point_import.MAX_BYTES + 1))):
         page = c.post(url, {"file": upload})
         assert page.status_code == 200 and 'class="error"' in page.content.decode()
