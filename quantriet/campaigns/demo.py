@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from quantriet.campaigns import services
 from quantriet.campaigns.models import Campaign, Material
+from quantriet.org import services as org_services
 from quantriet.org import tree
 from quantriet.org.models import Person, Unit
 
@@ -38,6 +39,7 @@ TOPICS = [
 
 
 PARTICIPANT_LOGIN = "daibieu"
+REVIEWER_LOGIN = "chambai"
 
 
 def create_demo_campaign(log: Callable[[str], None] | None = None) -> Campaign | None:
@@ -86,13 +88,25 @@ def _participant_account(campaign: Campaign) -> None:
     account = User.objects.create_user(PARTICIPANT_LOGIN, password=DEMO_PASSWORD,
                                        first_name=participant.person.full_name)
     Person.objects.filter(pk=participant.person_id).update(user=account)
+    # a reviewer at the unit that receives this participant's report
+    reviewer = User.objects.create_user(REVIEWER_LOGIN, password=DEMO_PASSWORD,
+                                        first_name="Người chấm bài")
+    org_services.grant_role(user=reviewer, role="reviewer",
+                            unit=participant.managing_unit or participant.unit)
 
 
-def participant_account_row() -> tuple[str, str, str] | None:
-    """(login, role, where) for the table of demo accounts."""
+def participant_account_rows() -> list[tuple[str, str, str]]:
+    """(login, role, where) of the participant and the reviewer, for the table of demo
+    accounts."""
+    from quantriet.org.models import Grant
+
     person = Person.objects.filter(user__username=PARTICIPANT_LOGIN).select_related(
         "unit").first()
     if person is None:
-        return None
-    return (PARTICIPANT_LOGIN, "participant (on the roster)",
-            f"{person.full_name}, {person.unit.name}")
+        return []
+    rows = [(PARTICIPANT_LOGIN, "participant (on the roster)",
+             f"{person.full_name}, {person.unit.name}")]
+    grant = Grant.objects.filter(user__username=REVIEWER_LOGIN).select_related("unit").first()
+    if grant is not None:
+        rows.append((REVIEWER_LOGIN, "reviewer of the participant's report", grant.unit.name))
+    return rows

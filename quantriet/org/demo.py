@@ -52,7 +52,7 @@ from quantriet.org.seed import REFORM_DATE
 from quantriet.text import fold, nfc
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed at the end of every demo run
-DEMO_USERNAMES = ("admin", "tinh", "kiemtra", "coso", "doanvien", "daibieu")
+DEMO_USERNAMES = ("admin", "tinh", "kiemtra", "coso", "doanvien", "daibieu", "chambai")
 BIG_UNIT = 2000  # "grassroots unions with at least 2,000 members"
 
 # ============================================================================ scales

@@ -39,3 +39,14 @@ def test_demo_participant_account_sees_the_invitation(db):
     body = c.get(reverse("campaigns:mine")).content.decode()
     assert "Nghị quyết Đại hội XII" in body
     assert "Tư duy mới" in body  # the first topic
+
+
+def test_demo_reviewer_receives_the_participants_report(db):
+    from quantriet.campaigns.models import Participant
+    from quantriet.reports import services as reports
+
+    call_command("demo", "--scale", "small", verbosity=0)
+    participant = Participant.objects.get(campaign__slug=SLUG, person__user__username="daibieu")
+    version = reports.submit(participant=participant, actor=participant.person.user,
+                             text="Bài thu hoạch thử của đại biểu.")
+    assert version.report.reviewer.username == "chambai"

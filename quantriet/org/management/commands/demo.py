@@ -94,10 +94,8 @@ class Command(BaseCommand):
         )
         accounts = list(result.accounts)
         if not opts["no_campaign"]:
-            from quantriet.campaigns.demo import create_demo_campaign, participant_account_row
+            from quantriet.campaigns.demo import create_demo_campaign, participant_account_rows
 
             create_demo_campaign(log=lambda m: self.stdout.write(m))
-            row = participant_account_row()
-            if row:
-                accounts.append(row)
+            accounts.extend(participant_account_rows())
         demo.print_accounts(self.stdout, accounts)
