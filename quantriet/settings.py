@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "quantriet.conference",
     "quantriet.reports",
     "quantriet.similarity",
+    "quantriet.progress",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

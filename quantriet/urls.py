@@ -17,6 +17,7 @@ urlpatterns = [
     path("conference/", include("quantriet.conference.urls")),
     path("reports/", include("quantriet.reports.urls")),
     path("copies/", include("quantriet.similarity.urls")),
+    path("progress/", include("quantriet.progress.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -55,8 +55,8 @@ def create_demo_campaign(log: Callable[[str], None] | None = None) -> Campaign |
     today = timezone.localdate()
     campaign = services.create_campaign(
         slug=SLUG, title=TITLE, owner_unit=top, actor=admin, resolution=RESOLUTION,
-        description=DESCRIPTION, conference_date=today + dt.timedelta(days=7),
-        report_deadline=today + dt.timedelta(days=30),
+        description=DESCRIPTION, conference_date=today - dt.timedelta(days=6),
+        report_deadline=today + dt.timedelta(days=14),
     )
     for title in TOPICS:
         topic = services.add_topic(campaign=campaign, title=title, actor=admin,
@@ -70,6 +70,11 @@ def create_demo_campaign(log: Callable[[str], None] | None = None) -> Campaign |
     _participant_account(campaign)
     if log:
         log(f"campaign “{TITLE}”: {diff.eligible:,} participants")
+    from quantriet.progress.demo import simulate
+
+    own = set(campaign.participants.filter(person__user__username=PARTICIPANT_LOGIN)
+              .values_list("pk", flat=True))
+    simulate(campaign, skip_participants=own, log=log)
     return campaign
 
 

@@ -33,6 +33,7 @@ from quantriet.core.audit import user_or_none as _user
 from quantriet.org import tree
 from quantriet.org.managers import can
 from quantriet.org.models import Person, PositionType, Unit, UnitLevel
+from quantriet.progress import counters
 
 REASON_NO_LONGER = gettext_noop("no longer matches any rule")
 
@@ -390,6 +391,7 @@ def apply_roster(*, campaign: Campaign, actor: Any, on: dt.date | None = None) -
         _route(campaign)
     finally:
         _drop()
+    counters.recount(campaign.pk)
     campaign.roster_evaluated_at = timezone.now()
     campaign.save(update_fields=["roster_evaluated_at", "updated_at"])
     record("campaigns.roster.apply", campaign, actor=actor, unit_path=campaign.owner_unit.path,
@@ -523,6 +525,7 @@ def add_participant(*, campaign: Campaign, person: Person, reason: str, actor: A
                   "changed_by": _user(actor), "substitute_for": substitute_for},
     )
     if not created:
+        participant = Participant.objects.select_for_update().get(pk=participant.pk)
         if participant.active:
             raise ValidationError(_("“%(person)s” is already on the roster.")
                                   % {"person": person.full_name})
@@ -531,6 +534,8 @@ def add_participant(*, campaign: Campaign, person: Person, reason: str, actor: A
         participant.substitute_for = substitute_for
         participant.changed_by = _user(actor)
         participant.save()
+    counters.ensure_rows(campaign.pk, [participant.unit_id])
+    counters.bump(campaign.pk, participant.unit_id, **counters.state_of(participant.pk))
     with transaction.atomic():
         _evaluate(campaign, timezone.localdate())
         try:
@@ -547,6 +552,11 @@ def remove_participant(*, participant: Participant, reason: str, actor: Any) -> 
     _can_edit_roster(actor, participant.campaign, participant.unit)
     if not reason.strip():
         raise ValidationError(_("Give the reason."))
+    was_active = (Participant.objects.select_for_update().filter(pk=participant.pk)
+                  .values_list("active", flat=True).get())
+    if was_active:
+        counters.bump(participant.campaign_id, participant.unit_id,
+                      **counters.negate(counters.state_of(participant.pk)))
     participant.active, participant.pinned, participant.reason = False, True, reason
     participant.changed_by = _user(actor)
     participant.save(update_fields=["active", "pinned", "reason", "changed_by", "updated_at"])

@@ -227,6 +227,9 @@ def _render_detail(request, campaign, tab, **bound_forms):
         from quantriet.reports.nav import report_links
 
         context["report_links"] = report_links(user, campaign)
+        from quantriet.progress.nav import progress_url
+
+        context["progress_url"] = progress_url(user, campaign)
         if organiser:
             context["edit_form"] = bound_forms.get("edit_form") or CampaignEditForm(initial={
                 f: getattr(campaign, f) for f in CampaignEditForm.base_fields})

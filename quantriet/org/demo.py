@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
@@ -1459,18 +1460,21 @@ def org_is_empty() -> bool:
     return not Unit.objects.exists()
 
 
+def campaign_tables() -> list[str]:
+    """Every table of the apps that hang off units and people (campaigns and what
+    follows from them), so a flush never leaves rows pointing at deleted units."""
+    labels = ("campaigns", "conference", "reports", "similarity", "progress")
+    return [m._meta.db_table for label in labels
+            for m in apps.get_app_config(label).get_models(include_auto_created=True)]
+
+
 def flush(log: Callable[[str], None] | None = None) -> None:
     """Delete campaigns, people, positions, units, grants, unit events and the demo
     accounts."""
     # PostgreSQL: TRUNCATE (instant, no dead rows) where no other table refers to the
     # tables; otherwise, and on SQLite, DELETE (foreign keys then report other data).
     groups = [
-        ["conference_attendance", "conference_bridgepoint_coordinators",
-         "conference_bridgepoint",
-         "campaigns_participant_rules", "campaigns_eligibilityrule_position_types",
-         "campaigns_eligibilityrule_unit_levels", "campaigns_participant",
-         "campaigns_routingrule", "campaigns_eligibilityrule", "campaigns_material",
-         "campaigns_topic", "campaigns_campaign"],
+        campaign_tables(),
         ["org_position", "org_grant", "org_unitevent", "org_person"],
         ["org_unit"],
     ]

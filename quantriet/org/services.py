@@ -150,6 +150,9 @@ def _rewrite_subtree(unit: Unit, new_parent: Unit) -> None:
     new_path = new_parent.path + tree.encode(unit.pk)
     delta = tree.depth_of(new_path) - tree.depth_of(old_path)
     Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
+    from quantriet.progress import counters  # the campaigns' subtree figures follow
+
+    counters.unit_moved(unit.pk, old_path, new_path)
     Unit.objects.subtree(old_path).update(
         path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
         depth=F("depth") + delta,

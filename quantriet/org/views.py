@@ -64,7 +64,10 @@ def unit_detail(request, code):
         .order_by("path")
     )
     tab = request.GET.get("tab", "children")
+    from quantriet.progress.nav import unit_progress_links
+
     context = {
+        "progress_links": unit_progress_links(user, unit),
         "unit": unit,
         "ancestors": ancestors,
         "tab": tab,

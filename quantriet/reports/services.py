@@ -30,6 +30,7 @@ from quantriet.core.audit import user_or_none as _user
 from quantriet.org import tree
 from quantriet.org.managers import can
 from quantriet.org.models import Grant, Unit
+from quantriet.progress import counters
 from quantriet.reports import extract
 from quantriet.reports.managers import admin_unit_ids
 from quantriet.reports.models import (
@@ -370,6 +371,7 @@ def _store(participant: Participant, existing: Report | None, new: _Stored,
         if not win.open:
             raise ValidationError(win.message)
         at = now or timezone.now()
+        before = counters.vector(report=report.status, late=report.late)
         version = Version(report=report, number=report.version_count + 1, kind=kind,
                           text=text, words=new.words, filename=new.filename, size=len(data),
                           sha256=new.digest, client_ref=client_ref, submitted_at=at,
@@ -389,6 +391,9 @@ def _store(participant: Participant, existing: Report | None, new: _Stored,
             version.file.save(f"{report.pk}-v{version.number}.{kind}", ContentFile(data),
                               save=False)
         version.save()
+        counters.bump(participant.campaign_id, participant.unit_id,
+                      path=counters.cached_path(participant), **counters.difference(
+            before, counters.vector(report=report.status, late=report.late)))
         transaction.on_commit(lambda: _check_for_copies(version.pk))
     participant.report = report
     return version
@@ -560,6 +565,7 @@ def review(*, report: Report, actor: Any, outcome: str, comments: str = "",
                                    outcome=outcome, grade=grade,
                                    points={str(k): v for k, v in points.items()},
                                    total=total, comments=comments)
+    before = counters.vector(report=report.status)
     if outcome == Review.Outcome.GRADED:
         report.status, report.grade, report.points = Report.Status.GRADED, grade, total
         report.graded_at = timezone.now()
@@ -567,6 +573,9 @@ def review(*, report: Report, actor: Any, outcome: str, comments: str = "",
         report.status = Report.Status.RETURNED
         report.draft = version.text
     report.save()
+    counters.bump_participant(report.participant_id, **counters.difference(
+        before, counters.vector(report=report.status,
+                                grade_order=grade.order if grade else None)))
     record(f"reports.review.{outcome}", report, actor=actor,
            unit_path=report.review_unit.path if report.review_unit else "",
            grade=grade.label if grade else None, version=version.number)

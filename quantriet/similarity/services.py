@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from quantriet.campaigns.models import Campaign
 from quantriet.core.audit import record
 from quantriet.org.managers import can
+from quantriet.progress import counters
 from quantriet.reports.models import Report, Version
 from quantriet.similarity import fingerprint as fp
 from quantriet.similarity.models import BandKey, Cluster, Flag, Source
@@ -144,6 +145,7 @@ def _flag(version: Version, other_version: Version | None, source: Source | None
         if cluster is None:
             cluster = Cluster.objects.create(campaign=campaign, earliest=other, size=1)
     assert cluster is not None
+    was_flagged = _flagged(report.pk)
     flag, created = Flag.objects.update_or_create(version=version, defaults={
         "campaign": campaign, "cluster": cluster, "report": report, "other": other,
         "other_version": other_version, "source": source,
@@ -154,7 +156,20 @@ def _flag(version: Version, other_version: Version | None, source: Source | None
             pk=flag.pk).exists():
         Cluster.objects.filter(pk=cluster.pk).update(size=F("size") + 1)
         cluster.refresh_from_db(fields=["size"])
+    _count_flag(report, was_flagged)
     return flag
+
+
+def _flagged(report_id: int) -> bool:
+    return Flag.objects.filter(report_id=report_id).exclude(
+        status=Flag.Status.DISMISSED).exists()
+
+
+def _count_flag(report: Report, was_flagged: bool) -> None:
+    """Keep the progress counter of flagged reports (see ``progress.counters``)."""
+    now_flagged = _flagged(report.pk)
+    if now_flagged != was_flagged:
+        counters.bump_participant(report.participant_id, flagged=1 if now_flagged else -1)
 
 
 def index_source(source: Source) -> None:
@@ -208,8 +223,10 @@ def decide(*, flag: Flag, status: str, actor: Any) -> Flag:
                              flag.other.reviewer_id if flag.other else None) if r}
     if getattr(actor, "pk", None) not in reviewers:
         raise ValidationError(_("Only the reviewers of these reports can decide."))
+    was_flagged = _flagged(flag.report_id)
     flag.status, flag.decided_by, flag.decided_at = status, actor, timezone.now()
     flag.save(update_fields=["status", "decided_by", "decided_at"])
+    _count_flag(flag.report, was_flagged)
     record("similarity.flag.decide", flag, actor=actor,
            unit_path=flag.report.managing_unit.path if flag.report.managing_unit else "",
            status=status)
