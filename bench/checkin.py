@@ -116,6 +116,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--pool", type=int, default=150_000,
                    help="participants of the points given to the clients")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--full-path", action="store_true",
+                   help="no scan key: every scan takes the session-based full path")
     return p.parse_args()
 
 
@@ -228,6 +230,8 @@ def reset(campaign: Any) -> None:
     """Everyone expected again, counters at zero, the tables vacuumed."""
     from django.db import connection
 
+    from quantriet.progress import counters
+
     with connection.cursor() as cur:
         cur.execute("UPDATE conference_attendance SET status = 'expected', checked_in_at = NULL, "
                     "checked_in_point_id = NULL, checked_in_by_id = NULL, client_ref = '', "
@@ -237,8 +241,10 @@ def reset(campaign: Any) -> None:
         cur.execute("UPDATE conference_bridgepoint SET present = 0, excused = 0, "
                     "substitutes = 0, locked = false WHERE campaign_id = %s", [campaign.pk])
         cur.execute("DELETE FROM django_session")
+    counters.recount(campaign.pk)  # the progress counters of the units, from the reset rows
+    with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE conference_attendance, conference_bridgepoint, "
-                    "django_session")
+                    "django_session, progress_unitprogress")
 
 
 def workload(campaign: Any, args: argparse.Namespace) -> list[list[dict[str, Any]]]:
@@ -248,7 +254,7 @@ def workload(campaign: Any, args: argparse.Namespace) -> list[list[dict[str, Any
     from django.contrib.auth.hashers import make_password
 
     from quantriet.campaigns.models import Participant
-    from quantriet.conference import services
+    from quantriet.conference import quick, services
     from quantriet.conference.models import Attendance
 
     rng = random.Random(args.seed)
@@ -284,6 +290,8 @@ def workload(campaign: Any, args: argparse.Namespace) -> list[list[dict[str, Any
             services.add_coordinator(point=point, user=user, actor=admin)
     keys = sessions([(users[names[pk]].pk, users[names[pk]].password)
                      for pk, _, _ in chosen])
+    # the check-in page's scan key (quick.scan_key) for each coordinator's phone
+    points = campaign.bridge_points.select_related("campaign").in_bulk(list(names))
     units = args.clients * args.connections
     specs: list[list[dict[str, Any]]] = [[] for _ in range(units)]
     for i, ((pk, code, _), key) in enumerate(zip(chosen, keys, strict=True)):
@@ -291,9 +299,11 @@ def workload(campaign: Any, args: argparse.Namespace) -> list[list[dict[str, Any
         rng.shuffle(pids)
         tokens = [services.invitation_token(Participant(pk=pid, campaign_id=campaign.pk))
                   for pid in pids]
-        specs[i % units].append({"code": code, "session": key,
-                                        "csrf": secrets.token_hex(16),
-                                        "people": list(zip(pids, tokens, strict=True))})
+        scan_key = "" if args.full_path else quick.scan_key(
+            user_id=users[names[pk]].pk, point=points[pk], session_key=key)
+        specs[i % units].append({"code": code, "session": key, "scan_key": scan_key,
+                                 "csrf": secrets.token_hex(16),
+                                 "people": list(zip(pids, tokens, strict=True))})
     return specs
 
 
@@ -331,6 +341,8 @@ def headers(point: dict[str, Any], content_type: str | None = None) -> dict[str,
     h = {"Cookie": f"sessionid={point['session']}; csrftoken={point['csrf']}",
          "X-CSRFToken": point["csrf"], "Accept": "application/json",
          "Accept-Language": "vi"}
+    if point.get("scan_key"):
+        h["X-Scan-Key"] = point["scan_key"]
     if content_type:
         h["Content-Type"] = content_type
     return h
@@ -524,6 +536,7 @@ def main() -> int:
     from quantriet.campaigns.models import Campaign
     from quantriet.conference import services
     from quantriet.conference.models import Attendance, BridgePoint
+    from quantriet.progress import counters
 
     t0 = time.perf_counter()
     out: dict[str, Any] = {"database": "postgresql", "reused": reused}
@@ -540,6 +553,7 @@ def main() -> int:
     out["server"] = (f"granian wsgi, {args.workers} workers x "
                      f"{args.threads or 'default'} threads")
     out["clients"] = f"{args.clients} processes x {args.connections} connections"
+    out["scans"] = "full path" if args.full_path else "scan key (one statement)"
     out["setup_s"] = round(time.perf_counter() - t0, 1)
     connections.close_all()
 
@@ -634,6 +648,7 @@ def main() -> int:
     for r in results:
         errors.update(r["errors"])
     mismatches = services.verify_counters(campaign)
+    progress_differences = counters.differences(campaign.pk)
     counter_present = sum(BridgePoint.objects.filter(campaign=campaign)
                           .values_list("present", flat=True))
     verify = {
@@ -645,13 +660,14 @@ def main() -> int:
         "client_refs_match": present == checked,
         "present_counters_sum": counter_present,
         "counter_mismatches": len(mismatches),
+        "progress_differences": len(progress_differences),
         "unexpected_answers": sum(errors.values()),
         "retries": sum(r["retries"] for r in results),
     }
     ok = (verify["sent_distinct"] == verify["sent_total"] == verify["present_in_db"]
           == verify["answers_checked_in"] == counter_present
           and verify["present_equals_sent"] and verify["client_refs_match"]
-          and not mismatches and not errors)
+          and not mismatches and not progress_differences and not errors)
     verify["ok"] = ok
     if errors:
         verify["errors"] = dict(errors)

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quantriet.campaigns.models import Campaign, Participant
-from quantriet.conference import services
+from quantriet.conference import quick, services
 from quantriet.conference.models import Attendance, BridgePoint
 from quantriet.org.managers import can
 from quantriet.org.models import Person
@@ -154,7 +154,7 @@ def _known(campaign: Campaign, items: list[Any]) -> dict[int, Participant]:
         if not isinstance(item, dict):
             continue
         if item.get("token"):
-            pk = services.token_participant_pk(_token(item), campaign)
+            pk = services.token_participant_pk(_token(item), campaign.pk)
             if pk is not None:
                 pks.add(pk)
         else:
@@ -228,8 +228,20 @@ def checkin_page(request, slug, code):
     context.update(
         organiser=can(request.user, "change", point.campaign.owner_unit),
         strings=js_strings(),
+        scan_key=_scan_key(request, point),
     )
     return render(request, "conference/checkin.html", context)
+
+
+def _scan_key(request, point: BridgePoint) -> str:
+    """The phone's key for the one-statement check-in, for the point's coordinators (an
+    organiser who is not one takes the full path)."""
+    if not quick.supported() or not request.session.session_key:
+        return ""
+    if not point.coordinators.filter(pk=request.user.pk).exists():
+        return ""
+    return quick.scan_key(user_id=request.user.pk, point=point,
+                          session_key=request.session.session_key)
 
 
 def _absence(request, point: BridgePoint):
@@ -326,11 +338,20 @@ JSON_RELATED = ("campaign",)
 
 
 @require_POST
-@_json_view
 def scan(request, slug, code):
     """One check-in: ``token`` (the decoded QR code) or ``participant_id``, with
     ``accept_other_point`` after the coordinator confirmed and the ``client_ref`` the
-    script gave it."""
+    script gave it. A coordinator's phone sends the page's scan key, and the common case
+    is answered by one statement (:mod:`quantriet.conference.quick`); everything else by
+    the full path below."""
+    answer = quick.check_in(request, slug, code)
+    if answer is not None:
+        return JsonResponse(answer)
+    return _scan(request, slug, code)
+
+
+@_json_view
+def _scan(request, slug, code):
     point = _point(request, slug, code, related=JSON_RELATED)
     answer = process(request.user, point, request.POST)
     answer["counts"] = counts(point)

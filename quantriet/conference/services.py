@@ -26,6 +26,7 @@ from quantriet.core.audit import user_or_none as _user
 from quantriet.org import tree
 from quantriet.org.managers import can
 from quantriet.org.models import Person, Unit
+from quantriet.progress import counters
 
 TOKEN_SALT = "quantriet.conference.invitation"  # noqa: S105 - a namespace, not a secret
 TOKEN_MAX_AGE = 60 * 60 * 24 * 120  # an invitation's QR code is valid for 120 days
@@ -186,15 +187,15 @@ def _load_token(token: str) -> Any:
     return signing.loads(token.strip(), salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
 
 
-def token_participant_pk(token: str, campaign: Campaign) -> int | None:
-    """The participant number in a valid, unexpired token of this campaign; None for any
-    other token (never raises: ``read_token`` says what is wrong)."""
+def token_participant_pk(token: str, campaign_id: int) -> int | None:
+    """The participant number in a valid, unexpired token of this campaign (by its id);
+    None for any other token (never raises: ``read_token`` says what is wrong)."""
     try:
         data = _load_token(token)
     except signing.BadSignature:
         return None
-    if isinstance(data, dict) and data.get("c") == campaign.pk and isinstance(data.get("p"),
-                                                                                int):
+    if isinstance(data, dict) and data.get("c") == campaign_id and isinstance(data.get("p"),
+                                                                              int):
         return data["p"]
     return None
 
@@ -297,6 +298,9 @@ def check_in(*, point: BridgePoint, participant: Participant, actor: Any,
     if old_status == Attendance.Status.EXCUSED:
         changes["excused"] = F("excused") - 1
     BridgePoint.objects.filter(pk=att.point_id).update(**changes)
+    counters.bump(participant.campaign_id, participant.unit_id,
+                  **counters.difference(counters.vector(attendance=old_status),
+                                        counters.vector(attendance=att.status)))
     return CheckIn(att, "checked_in",
                    _("%(person)s checked in.") % {"person": participant.person.full_name})
 
@@ -314,6 +318,9 @@ def excuse(*, attendance: Attendance, reason: str, actor: Any) -> Attendance:
         raise ValidationError(_("This participant is checked in."))
     if att.status != Attendance.Status.EXCUSED:
         BridgePoint.objects.filter(pk=att.point_id).update(excused=F("excused") + 1)
+        counters.bump_participant(att.participant_id, **counters.difference(
+            counters.vector(attendance=att.status),
+            counters.vector(attendance=Attendance.Status.EXCUSED)))
     att.status, att.reason = Attendance.Status.EXCUSED, reason
     att.save(update_fields=["status", "reason"])
     return att
@@ -334,9 +341,13 @@ def check_in_substitute(*, point: BridgePoint, participant: Participant, person:
         raise ValidationError(_("%(person)s is present; no substitute is needed.")
                               % {"person": participant.person.full_name})
     att = result.attendance
+    had_substitute = att.substitute_id is not None
     att.substitute, att.reason = person, reason
     att.save(update_fields=["substitute", "reason"])
     BridgePoint.objects.filter(pk=att.point_id).update(substitutes=F("substitutes") + 1)
+    if not had_substitute:
+        counters.bump(participant.campaign_id, participant.unit_id,
+                      path=counters.cached_path(participant), substitutes=1)
     record("conference.substitute", att, actor=actor, unit_path=point.host_unit.path,
            person=person.pk, reason=reason)
     return CheckIn(att, "checked_in",
@@ -349,11 +360,24 @@ def lock_point(*, point: BridgePoint, actor: Any) -> BridgePoint:
     """After the session: whoever is still expected is recorded absent; nothing changes
     afterwards."""
     _can_check_in(actor, point)
+    # the attendances first, then the point, in the order a check-in locks them (so the
+    # two never wait for each other); a check-in that commits meanwhile is not counted
+    # absent
+    waiting = list(Attendance.objects.select_for_update(of=("self",))
+                   .filter(point_id=point.pk, status=Attendance.Status.EXPECTED)
+                   .order_by("pk")
+                   .values_list("pk", "participant__unit_id", "participant__active"))
     point = BridgePoint.objects.select_for_update().get(pk=point.pk)
     if point.locked:
         return point
-    point.attendances.filter(status=Attendance.Status.EXPECTED).update(
-        status=Attendance.Status.ABSENT)
+    absent: dict[int, dict[str, int]] = {}
+    for start in range(0, len(waiting), 5000):
+        Attendance.objects.filter(pk__in=[pk for pk, _u, _a in waiting[start:start + 5000]]
+                                  ).update(status=Attendance.Status.ABSENT)
+    for _pk, unit_id, active in waiting:
+        if active:
+            absent.setdefault(unit_id, {"absent": 0})["absent"] += 1
+    counters.bump_many(point.campaign_id, absent)
     point.locked = True
     point.save(update_fields=["locked"])
     record("conference.lock", point, actor=actor, unit_path=point.host_unit.path)

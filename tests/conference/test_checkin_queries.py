@@ -16,10 +16,12 @@ from tests.conference.test_services import conf  # noqa: F401 - fixture
 from tests.factories import user
 
 # session, account, point, coordinator, participant with their person, savepoint, the
-# attendance (for update), its update, the point's counters, release, fresh counters
-SCAN_QUERIES = 11
-# savepoint, the attendance (for update), its update, the point's counters, release
-SYNC_QUERIES_PER_ITEM = 5
+# attendance (for update), its update, the point's counters, the path of the participant's
+# unit and the progress counters of the unit and its ancestors, release, fresh counters
+SCAN_QUERIES = 13
+# savepoint, the attendance (for update), its update, the point's counters, the unit's
+# path and progress counters, release
+SYNC_QUERIES_PER_ITEM = 7
 
 
 def _queries(fn):

@@ -180,6 +180,7 @@
   function post(url, body, json) {
     var headers = { "X-CSRFToken": csrfToken(), "Accept": "application/json" };
     if (json) headers["Content-Type"] = "application/json";
+    if (root.dataset.scanKey) headers["X-Scan-Key"] = root.dataset.scanKey;
     return fetch(url, { method: "POST", headers: headers, body: body,
                         credentials: "same-origin", cache: "no-store" })
       .then(function (res) {
