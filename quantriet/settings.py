@@ -6,11 +6,19 @@ Environment variables (all optional for a local run):
   DEBUG               "1" for development (default "1" unless QUANTRIET_ENV=production)
   ALLOWED_HOSTS       comma-separated host names
   QUANTRIET_DATA_DIR  where the SQLite file and uploads live (default <project>/var)
-  EMAIL_BACKEND       dotted path of the mail backend (default: print to the console)
+  EMAIL_BACKEND       dotted path of the mail backend (default: print to the console,
+                      or SMTP when EMAIL_HOST is set)
+  EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
+  EMAIL_USE_SSL, EMAIL_TIMEOUT   the SMTP server of the notifications
+  DEFAULT_FROM_EMAIL  sender of the notifications
+  SITE_URL            the address of the site, for links in e-mails
+  NOTIFY_RATE         e-mails per second per sender (0: no limit)
+  NOTIFY_BATCH_SIZE   e-mails claimed and sent over one SMTP connection
 """
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +48,7 @@ INSTALLED_APPS = [
     "quantriet.reports",
     "quantriet.similarity",
     "quantriet.progress",
+    "quantriet.notifications",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -161,13 +170,35 @@ SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 X_FRAME_OPTIONS = "DENY"
 
-MAILERS = {
+MAILERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": os.environ.get(
             "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
         )
     }
 }
+if os.environ.get("EMAIL_HOST"):
+    MAILERS["default"] = {
+        "BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),
+        "OPTIONS": {
+            "host": os.environ["EMAIL_HOST"],
+            "port": int(os.environ.get("EMAIL_PORT", "25")),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": os.environ.get("EMAIL_USE_TLS", "0") == "1",
+            "use_ssl": os.environ.get("EMAIL_USE_SSL", "0") == "1",
+            "timeout": int(os.environ.get("EMAIL_TIMEOUT", "30")),
+        },
+    }
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Quán Triệt <no-reply@localhost>")
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Notifications: e-mails claimed per batch (one SMTP connection), the largest rate per
+# sender task (e-mails per second, 0: no limit), how long a claimed batch stays reserved
+# for its sender, and how long one sender task runs before it queues a fresh one.
+NOTIFY_BATCH_SIZE = int(os.environ.get("NOTIFY_BATCH_SIZE", "100"))
+NOTIFY_RATE = float(os.environ.get("NOTIFY_RATE", "0"))
+NOTIFY_LEASE_SECONDS = int(os.environ.get("NOTIFY_LEASE_SECONDS", "600"))
+NOTIFY_TASK_SECONDS = int(os.environ.get("NOTIFY_TASK_SECONDS", "60"))
 
 LOGGING = {
     "version": 1,

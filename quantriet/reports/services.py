@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from quantriet.campaigns.models import Campaign, Participant
 from quantriet.core.audit import record
 from quantriet.core.audit import user_or_none as _user
+from quantriet.notifications import services as notify
 from quantriet.org import tree
 from quantriet.org.managers import can
 from quantriet.org.models import Grant, Unit
@@ -495,6 +496,7 @@ def reassign(*, report: Report, reviewer: Any, actor: Any) -> Report:
     report.save(update_fields=["reviewer", "assigned_at", "updated_at"])
     record("reports.reassign", report, actor=actor, unit_path=report.review_unit.path,
            old=old, new=reviewer.pk)
+    notify.reviewer_assigned(report)
     return report
 
 
@@ -579,6 +581,8 @@ def review(*, report: Report, actor: Any, outcome: str, comments: str = "",
     record(f"reports.review.{outcome}", report, actor=actor,
            unit_path=report.review_unit.path if report.review_unit else "",
            grade=grade.label if grade else None, version=version.number)
+    # the author's notice is written with the review (the e-mail goes out on commit)
+    notify.report_reviewed(result)
     return result
 
 

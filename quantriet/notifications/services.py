@@ -1,0 +1,455 @@
+"""State changes of notifications: enqueue the notices of an event (once per recipient and
+channel, whatever happens), send queued e-mails in batches, mark in-app notices read,
+save preferences; and the events of reports and deadlines.
+
+The guarantee. A notice is *enqueued* exactly once: the row's unique ``dedup_key``
+(channel, event, recipient) makes a second enqueue of the same event a no-op
+(``INSERT … ON CONFLICT DO NOTHING``). A queued e-mail is *sent* at least once and, after a
+worker dies, at most twice: the sender claims a batch (a lease, ``claimed_until``, taken
+with ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL), sends each message and commits
+``sent`` for it right after the SMTP server accepted it. A message already marked is never
+sent again; only the one message whose sending finished while its mark had not committed
+-- at most one per dead worker -- is sent again when its lease has run out. Its
+``Message-ID`` is the same both times, so a mail client that files by Message-ID shows one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, models, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from quantriet.campaigns.models import Campaign, Participant
+from quantriet.notifications.content import paragraphs, subject
+from quantriet.notifications.models import (
+    MANDATORY,
+    BadAddress,
+    Channel,
+    Kind,
+    Notification,
+    Preference,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+"""An e-mail that could not be handed to the server this many times is marked failed."""
+CHUNK = 1000
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+# ---------------------------------------------------------------- recipients
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Whom a notice goes to: a person (with or without an account) or an account."""
+
+    user_id: int | None
+    person_id: int | None
+    email: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"p{self.person_id}" if self.person_id else f"u{self.user_id}"
+
+
+def recipient_of_user(user: Any) -> Recipient:
+    person = getattr(user, "person", None)
+    email = (getattr(person, "email", "") or user.email or "").strip()
+    return Recipient(user.pk, person.pk if person else None, email)
+
+
+def recipient_of_person(person: Any) -> Recipient:
+    user = person.user if person.user_id else None
+    email = (person.email or (user.email if user else "") or "").strip()
+    return Recipient(person.user_id, person.pk, email)
+
+
+def key_of_user(user: Any) -> str:
+    person = getattr(user, "person", None)
+    return f"p{person.pk}" if person else f"u{user.pk}"
+
+
+# ---------------------------------------------------------------- enqueue
+
+
+def _preferences(keys: Iterable[str]) -> dict[str, Preference]:
+    keys = list(keys)
+    found: dict[str, Preference] = {}
+    for i in range(0, len(keys), CHUNK):
+        found.update((p.recipient_key, p) for p in
+                     Preference.objects.filter(recipient_key__in=keys[i:i + CHUNK]))
+    return found
+
+
+def enqueue(*, kind: str, event: str, recipients: Sequence[Recipient],
+            context: dict[str, Any], campaign: Campaign | None = None,
+            target: models.Model | None = None, url: str = "",
+            channels: Sequence[str] = (Channel.EMAIL, Channel.IN_APP),
+            schedule: bool = True) -> int:
+    """Write the notices of one event (``event`` names it, e.g. ``review:42``) for the
+    recipients: an in-app notice for those with an account, an e-mail for those with an
+    address. Optional kinds skip the recipients who opted out of them. Idempotent: an event
+    enqueued again for the same recipient adds nothing. Returns the number of rows offered
+    (existing ones included); the sender task is queued when the transaction commits."""
+    if kind not in Kind.values:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    mandatory = kind in MANDATORY
+    now = timezone.now()
+    target_type = ContentType.objects.get_for_model(target) if target is not None else None
+    prefs = _preferences(r.key for r in recipients)
+    rows = []
+    for r in recipients:
+        pref = prefs.get(r.key)
+        if pref is not None and not mandatory and kind in (pref.opted_out or []):
+            continue
+        common = {"kind": kind, "mandatory": mandatory, "user_id": r.user_id,
+                  "person_id": r.person_id, "campaign": campaign, "target_type": target_type,
+                  "target_id": target.pk if target is not None else None,
+                  "context": context, "url": url,
+                  "language": (pref.language if pref and pref.language
+                               else settings.LANGUAGE_CODE)}
+        if Channel.IN_APP in channels and r.user_id:
+            rows.append(Notification(channel=Channel.IN_APP, status=Notification.Status.SENT,
+                                     sent_at=now,
+                                     dedup_key=f"inapp:{kind}:{event}:{r.key}"[:200],
+                                     **common))
+        if Channel.EMAIL in channels and r.email:
+            rows.append(Notification(channel=Channel.EMAIL, address=r.email,
+                                     dedup_key=f"email:{kind}:{event}:{r.key}"[:200],
+                                     **common))
+    Notification.objects.bulk_create(rows, batch_size=CHUNK, ignore_conflicts=True)
+    if schedule and any(n.channel == Channel.EMAIL for n in rows):
+        transaction.on_commit(schedule_sending)
+    return len(rows)
+
+
+def schedule_sending(senders: int = 1) -> None:
+    """Queue the sender task (``senders`` of them to spread a big batch over workers)."""
+    from quantriet.notifications.tasks import send_queued
+
+    for _i in range(senders):
+        send_queued.enqueue()
+
+
+# ---------------------------------------------------------------- sending
+
+
+@dataclass
+class BatchResult:
+    claimed: int = 0
+    sent: int = 0
+    bounced: int = 0
+    failed: int = 0
+    released: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def claim(*, size: int, now: dt.datetime | None = None) -> list[int]:
+    """Take up to ``size`` queued e-mails nobody holds (or whose holder's lease ran out)
+    for this sender, in one short transaction."""
+    now = now or timezone.now()
+    lease = dt.timedelta(seconds=_setting("NOTIFY_LEASE_SECONDS", 600))
+    with transaction.atomic():
+        qs = (Notification.objects.filter(channel=Channel.EMAIL,
+                                          status=Notification.Status.QUEUED)
+              .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+              .order_by("id"))
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        ids = list(qs.values_list("pk", flat=True)[:size])
+        if ids:
+            Notification.objects.filter(pk__in=ids).update(
+                claimed_until=now + lease, attempts=F("attempts") + 1)
+    return ids
+
+
+def _mark_sent(pk: int) -> None:
+    """Commit ``sent`` for one message (its own transaction: autocommit)."""
+    Notification.objects.filter(pk=pk).update(status=Notification.Status.SENT,
+                                              sent_at=timezone.now(), claimed_until=None,
+                                              error="")
+
+
+def _mark_bad(note: Notification, status: str, reason: str) -> None:
+    reason = reason[:500]
+    Notification.objects.filter(pk=note.pk).update(status=status, claimed_until=None,
+                                                   error=reason)
+    address = note.address.strip().lower()[:254]
+    if not address:
+        return
+    updated = BadAddress.objects.filter(address=address).update(
+        reason=reason, count=F("count") + 1, last_seen=timezone.now())
+    if not updated:
+        BadAddress.objects.bulk_create(
+            [BadAddress(address=address, reason=reason, person_id=note.person_id)],
+            ignore_conflicts=True)
+
+
+def _release(ids: list[int], reason: str) -> None:
+    """Give claimed messages back to the queue (the server could not be reached); those
+    tried too often are marked failed."""
+    if not ids:
+        return
+    Notification.objects.filter(pk__in=ids, attempts__gte=MAX_ATTEMPTS).update(
+        status=Notification.Status.FAILED, claimed_until=None, error=reason[:500])
+    Notification.objects.filter(pk__in=ids, status=Notification.Status.QUEUED).update(
+        claimed_until=None, error=reason[:500])
+
+
+def message_for(note: Notification) -> mail.EmailMultiAlternatives:
+    """The e-mail of a notice, in the recipient's language: plain text and HTML."""
+    with translation.override(note.language or settings.LANGUAGE_CODE):
+        ctx = {"note": note, "subject": subject(note.kind, note.context),
+               "paragraphs": paragraphs(note.kind, note.context),
+               "link": _absolute(note.url) if note.url else "",
+               "optional": not note.mandatory,
+               "settings_link": _absolute("/notifications/settings/")}
+        text = render_to_string("notifications/email/message.txt", ctx)
+        html = render_to_string("notifications/email/message.html", ctx)
+        msg = mail.EmailMultiAlternatives(
+            subject=str(ctx["subject"]), body=text, from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[note.address],
+            headers={"Message-ID": f"<notification-{note.pk}@{_domain()}>"})
+        msg.attach_alternative(html, "text/html")
+    return msg
+
+
+def _absolute(url: str) -> str:
+    return url if url.startswith("http") else _setting("SITE_URL", "").rstrip("/") + url
+
+
+def _domain() -> str:
+    address = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)
+    return address[1].strip(" >") if len(address) == 2 else "localhost"
+
+
+def send_batch(*, size: int | None = None, now: dt.datetime | None = None,
+               mailer: str = "default") -> BatchResult:
+    """Claim a batch of queued e-mails and send them over one SMTP connection, at most
+    ``NOTIFY_RATE`` per second (0: no limit). Must not run inside a transaction: each
+    message is marked sent in its own commit, right after the server accepted it."""
+    size = size or _setting("NOTIFY_BATCH_SIZE", 100)
+    rate = float(_setting("NOTIFY_RATE", 0))
+    result = BatchResult()
+    ids = claim(size=size, now=now)
+    result.claimed = len(ids)
+    if not ids:
+        return result
+    notes = list(Notification.objects.filter(pk__in=ids).order_by("pk"))
+    bad = set(BadAddress.objects.filter(
+        address__in={n.address.strip().lower() for n in notes}).values_list("address",
+                                                                            flat=True))
+    conn = mail.mailers[mailer]
+    try:
+        conn.open()
+    except (OSError, smtplib.SMTPException) as exc:
+        _release(ids, f"SMTP: {exc}")
+        result.released, result.errors = len(ids), [str(exc)]
+        return result
+    started = time.monotonic()
+    try:
+        for i, note in enumerate(notes):
+            if rate > 0:
+                wait = i / rate - (time.monotonic() - started)
+                if wait > 0:
+                    time.sleep(wait)
+            address = note.address.strip()
+            if address.lower() in bad:
+                _mark_bad(note, Notification.Status.BOUNCED,
+                          _("The address was refused before; not tried again."))
+                result.bounced += 1
+                continue
+            try:
+                validate_email(address)
+                msg = message_for(note)
+            except (ValidationError, ValueError):
+                _mark_bad(note, Notification.Status.BOUNCED, _("Not a valid e-mail address."))
+                result.bounced += 1
+                continue
+            try:
+                conn.send_messages([msg])
+            except smtplib.SMTPRecipientsRefused as exc:
+                codes = "; ".join(f"{code} {text!r}" for code, text in
+                                  exc.recipients.values())
+                _mark_bad(note, Notification.Status.BOUNCED, f"SMTP: {codes}")
+                bad.add(address.lower())
+                result.bounced += 1
+                continue
+            except ValueError as exc:  # the backend could not write the address
+                _mark_bad(note, Notification.Status.BOUNCED, str(exc))
+                result.bounced += 1
+                continue
+            except (OSError, smtplib.SMTPException) as exc:
+                # the server went away: give back this message and the rest of the batch
+                rest = [n.pk for n in notes[i:]]
+                _release(rest, f"SMTP: {exc}")
+                result.released += len(rest)
+                result.errors.append(str(exc))
+                break
+            _mark_sent(note.pk)
+            result.sent += 1
+    finally:
+        conn.close()
+    result.failed = Notification.objects.filter(
+        pk__in=ids, status=Notification.Status.FAILED).count()
+    return result
+
+
+def drain(*, seconds: float | None = None, mailer: str = "default") -> BatchResult:
+    """Send batches until the queue is empty or ``seconds`` have passed (the task then
+    queues itself again). Returns the totals."""
+    budget = seconds if seconds is not None else _setting("NOTIFY_TASK_SECONDS", 60)
+    total = BatchResult()
+    end = time.monotonic() + budget
+    while True:
+        r = send_batch(mailer=mailer)
+        for name in ("claimed", "sent", "bounced", "failed", "released"):
+            setattr(total, name, getattr(total, name) + getattr(r, name))
+        total.errors += r.errors
+        if not r.claimed or r.errors:
+            return total
+        if time.monotonic() >= end:
+            schedule_sending()
+            return total
+
+
+# ---------------------------------------------------------------- in-app centre
+
+
+def mark_read(*, user: Any, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's in-app notices read (``ids``: some of them; None: all)."""
+    qs = Notification.objects.visible_to(user).unread()
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def save_preferences(*, user: Any, language: str, opted_out: Iterable[str]) -> Preference:
+    """The account holder's language for e-mails and the optional kinds they refuse."""
+    kinds = sorted({k for k in opted_out if k in Kind.values and k not in MANDATORY})
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError(_("Unknown language."))
+    pref, _created = Preference.objects.update_or_create(
+        recipient_key=key_of_user(user), defaults={"language": language, "opted_out": kinds})
+    return pref
+
+
+# ---------------------------------------------------------------- events
+
+
+def _report_context(report: Any) -> dict[str, Any]:
+    return {"campaign": report.campaign.title}
+
+
+def report_reviewed(review: Any) -> int:
+    """The author hears that their report was graded or returned (mandatory)."""
+    from django.urls import reverse
+
+    report = review.report
+    person = report.participant.person
+    kind = Kind.REPORT_GRADED if review.outcome == "graded" else Kind.REPORT_RETURNED
+    ctx = _report_context(report)
+    if review.grade_id:
+        ctx["grade"] = review.grade.label
+    if review.comments:
+        ctx["comments"] = review.comments
+    return enqueue(kind=kind, event=f"review:{review.pk}",
+                   recipients=[recipient_of_person(person)], context=ctx,
+                   campaign=report.campaign, target=report,
+                   url=reverse("reports:mine", args=[report.campaign.slug]))
+
+
+def reviewer_assigned(report: Any) -> int:
+    """The reviewer hears that a report waits for them (optional)."""
+    from django.urls import reverse
+
+    if not report.reviewer_id:
+        return 0
+    return enqueue(kind=Kind.REVIEWER_ASSIGNED,
+                   event=f"report:{report.pk}:v{report.version_count}:r{report.reviewer_id}",
+                   recipients=[recipient_of_user(report.reviewer)],
+                   context=_report_context(report), campaign=report.campaign, target=report,
+                   url=reverse("reports:report", args=[report.campaign.slug, report.pk]))
+
+
+def non_submitters(campaign: Campaign) -> models.QuerySet[Participant]:
+    """Active participants who owe a report and have submitted none: no report, or one
+    still a draft (a returned report was submitted once; its author is told separately).
+    With ``attendance_required``, only those present or excused."""
+    from quantriet.reports.models import Report
+    from quantriet.reports.services import policy_for
+
+    policy = policy_for(campaign)
+    qs = (Participant.objects.filter(campaign=campaign, active=True)
+          .exclude(report__status__in=[Report.Status.SUBMITTED, Report.Status.RETURNED,
+                                       Report.Status.GRADED]))
+    if policy.attendance_required:
+        from quantriet.conference.models import Attendance
+
+        qs = qs.filter(attendance__status__in=[Attendance.Status.PRESENT,
+                                               Attendance.Status.EXCUSED])
+    return qs
+
+
+def deadline_approaching(*, campaign: Campaign, days: int, today: dt.date | None = None,
+                         senders: int = 2) -> int:
+    """Remind every participant who must submit and has not that the deadline is ``days``
+    away (optional kind). The event is (campaign, deadline, days): running it again the
+    same day, or after a crash, sends nobody a second reminder; a moved deadline is a new
+    event. Returns the number of notices offered."""
+    from django.urls import reverse
+
+    from quantriet.reports.services import policy_for
+
+    policy = policy_for(campaign)
+    deadline = policy.closes_on or campaign.report_deadline
+    if deadline is None:
+        raise ValidationError(_("The campaign has no report deadline."))
+    today = today or timezone.localdate()
+    left = (deadline - today).days
+    ctx = {"campaign": campaign.title, "deadline": deadline.strftime("%d/%m/%Y"),
+           "days": max(left, 0)}
+    event = f"campaign:{campaign.pk}:{deadline.isoformat()}:d{days}"
+    url = reverse("reports:mine", args=[campaign.slug])
+    total = 0
+    people = non_submitters(campaign).select_related("person", "person__user").order_by("pk")
+    batch: list[Recipient] = []
+    for p in people.iterator(chunk_size=CHUNK):
+        batch.append(recipient_of_person(p.person))
+        if len(batch) == CHUNK:
+            total += _enqueue_chunk(batch, campaign, event, ctx, url)
+            batch = []
+    total += _enqueue_chunk(batch, campaign, event, ctx, url)
+    if total:
+        transaction.on_commit(lambda: schedule_sending(senders))
+    return total
+
+
+def _enqueue_chunk(batch: list[Recipient], campaign: Campaign, event: str,
+                   ctx: dict[str, Any], url: str) -> int:
+    if not batch:
+        return 0
+    with transaction.atomic():
+        return enqueue(kind=Kind.DEADLINE_SOON, event=event, recipients=batch, context=ctx,
+                       campaign=campaign, target=campaign, url=url, schedule=False)
