@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from quantriet.campaigns.models import Campaign
+from quantriet.org import tree
+from quantriet.org.managers import scope_paths
 from quantriet.org.models import Person
 
 
@@ -132,6 +134,16 @@ class Preference(models.Model):
         return self.recipient_key
 
 
+class BadAddressQuerySet(models.QuerySet):
+    def visible_to(self, user: Any) -> BadAddressQuerySet:
+        """Invalid addresses of the people in the subtrees where the user may see people
+        (unit admins, organisers, inspectors)."""
+        paths = scope_paths(user, "view_people")
+        if paths is None:
+            return self.all()
+        return self.filter(tree.any_subtree_q(paths, "person__unit__path", self.db))
+
+
 class BadAddress(models.Model):
     """An e-mail address the mail server refused or that cannot be written at all; no
     further e-mail is tried to it until it is removed here (after it has been fixed)."""
@@ -143,6 +155,8 @@ class BadAddress(models.Model):
     first_seen = models.DateTimeField(_("first seen"), auto_now_add=True)
     last_seen = models.DateTimeField(_("last seen"), auto_now=True)
     count = models.PositiveIntegerField(_("times refused"), default=1)
+
+    objects = BadAddressQuerySet.as_manager()
 
     class Meta:
         ordering = ["-last_seen"]

@@ -8,4 +8,5 @@ urlpatterns = [
     path("read/", views.read_all, name="read_all"),
     path("<int:pk>/open/", views.open_one, name="open"),
     path("settings/", views.preferences, name="settings"),
+    path("unit/<str:code>/addresses/", views.addresses, name="addresses"),
 ]

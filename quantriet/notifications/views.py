@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -17,7 +18,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from quantriet.notifications import services
-from quantriet.notifications.models import OPTIONAL, Kind, Notification, Preference
+from quantriet.notifications.models import (
+    OPTIONAL,
+    BadAddress,
+    Kind,
+    Notification,
+    Preference,
+)
+from quantriet.org import tree
+from quantriet.org.managers import can
+from quantriet.org.models import Unit
 
 
 @login_required
@@ -79,3 +89,17 @@ def preferences(request):
     mandatory = [k.label for k in Kind if k not in OPTIONAL]
     return render(request, "notifications/settings.html",
                   {"form": form, "mandatory": mandatory})
+
+
+@login_required
+def addresses(request, code: str):
+    """The e-mail addresses of the unit's subtree that could not be delivered to: for its
+    administrators, to correct them in the roster."""
+    unit = get_object_or_404(Unit.objects.visible_to(request.user), code=code)
+    if not can(request.user, "view_people", unit):
+        raise Http404
+    qs = (BadAddress.objects.visible_to(request.user)
+          .filter(tree.subtree_q(unit.path, "person__unit__path"))
+          .select_related("person", "person__unit").order_by("-last_seen", "-id"))
+    page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "notifications/addresses.html", {"unit": unit, "page": page})

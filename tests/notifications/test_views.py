@@ -99,3 +99,33 @@ def test_settings_keep_mandatory_kinds_on(client, people):
                            {"language": "", "opted_out": [Kind.REPORT_GRADED]})
     assert response.status_code == 200
     assert Preference.objects.get(recipient_key=f"u{me.pk}").opted_out == [Kind.DEADLINE_SOON]
+
+
+def test_invalid_addresses_for_the_units_admins(client, org):
+    from quantriet.notifications.models import BadAddress
+
+    BadAddress.objects.create(address="sai-dia-chi", reason="Not a valid e-mail address.",
+                              person=org.people["an"])  # in CS1, under BD and HN
+    BadAddress.objects.create(address="nobody@example.org", reason="SMTP: 550",
+                              person=org.people["hai"])  # in CS3, under HP
+    url = reverse("notifications:addresses", args=[org.bd.code])
+    admin = user("qt.bd", unit_admin=org.bd)
+    client.force_login(admin)
+    page = client.get(url).content.decode()
+    assert "sai-dia-chi" in page and "Trần Thị An" in page and "nobody@" not in page
+    unit_page = client.get(reverse("org:unit", args=[org.bd.code])).content.decode()
+    assert url in unit_page
+    # the province above: not in the district admin's scope (404, as if it did not exist)
+    assert client.get(reverse("notifications:addresses", args=[org.hn.code])).status_code == 404
+    assert client.get(reverse("notifications:addresses", args=["NO-SUCH"])).status_code == 404
+    # an admin elsewhere, and someone without a right to see people
+    client.force_login(user("qt.hp", unit_admin=org.hp))
+    assert client.get(url).status_code == 404
+    client.force_login(user("cham", reviewer=org.bd))
+    assert client.get(url).status_code == 404
+    # an admin above sees the subtree, but nothing of the other province
+    client.force_login(user("qt.hn", unit_admin=org.hn))
+    page = client.get(reverse("notifications:addresses", args=[org.hn.code])).content.decode()
+    assert "sai-dia-chi" in page and "nobody@" not in page
+    client.logout()
+    assert client.get(url).status_code == 302
