@@ -125,6 +125,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--settings", default="quantriet.settings",
                    help="settings module of the server and of this process (experiments)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--full-path", action="store_true",
+                   help="no submit key: every submission takes the session-based full path")
     return p.parse_args()
 
 
@@ -246,15 +248,23 @@ def reset(campaign: Any) -> None:
                     "django_session")
 
 
-def workload(campaign: Any, args: argparse.Namespace) -> list[list[tuple[int, str, str]]]:
-    """Disjoint shares of the participants: (participant id, session key, CSRF secret)."""
+def workload(campaign: Any,
+             args: argparse.Namespace) -> list[list[tuple[int, str, str, str]]]:
+    """Disjoint shares of the participants: (participant id, session key, CSRF secret,
+    the writing page's submit key -- empty with ``--full-path``)."""
+    from quantriet.campaigns.models import Participant
+    from quantriet.reports import quick
+
     rows = list(campaign.participants.filter(active=True).order_by("pk")
                 .values_list("pk", "person__user_id", "person__user__password"))
     random.Random(args.seed).shuffle(rows)
     keys = sessions([(user, password) for _, user, password in rows])
-    specs: list[list[tuple[int, str, str]]] = [[] for _ in range(args.clients)]
-    for i, ((pid, _, _), key) in enumerate(zip(rows, keys, strict=True)):
-        specs[i % args.clients].append((pid, key, secrets.token_hex(16)))
+    specs: list[list[tuple[int, str, str, str]]] = [[] for _ in range(args.clients)]
+    for i, ((pid, user, _), key) in enumerate(zip(rows, keys, strict=True)):
+        submit_key = "" if args.full_path else quick.submit_key(
+            user_id=user, participant=Participant(pk=pid, campaign_id=campaign.pk),
+            slug=SLUG, session_key=key)
+        specs[i % args.clients].append((pid, key, secrets.token_hex(16), submit_key))
     return specs
 
 
@@ -312,16 +322,20 @@ class Http:
         raise AssertionError
 
 
-def client(idx: int, spec: list[tuple[int, str, str]], port: int, args: argparse.Namespace,
+def client(idx: int, spec: list[tuple[int, str, str, str]], port: int,
+           args: argparse.Namespace,
            barrier: Any, out: Any) -> None:
     rng = random.Random(f"bench-submit/{args.seed}/{idx}")
     path = f"/reports/{SLUG}/submit/"
     web, other = Http(port), Http(port)
     items = []  # (participant, body, headers, sha256, chars, client_ref), ready to send
-    for pid, session, csrf in spec:
+    for pid, session, csrf, submit_key in spec:
         text = report_text(args.seed, pid, args.min_words, args.max_words)
         ref = f"{idx}-{pid}-{secrets.token_hex(8)}"
-        body = urllib.parse.urlencode({"text": text, "client_ref": ref}).encode()
+        form = {"text": text, "client_ref": ref}
+        if submit_key:
+            form["submit_key"] = submit_key
+        body = urllib.parse.urlencode(form).encode()
         headers = {"Cookie": f"sessionid={session}; csrftoken={csrf}", "X-CSRFToken": csrf,
                    "Accept": "application/json", "Accept-Language": "vi",
                    "Content-Type": "application/x-www-form-urlencoded"}
@@ -416,6 +430,9 @@ def profile(campaign: Any, args: argparse.Namespace) -> dict[str, Any]:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
+    from quantriet.campaigns.models import Participant
+    from quantriet.reports import quick
+
     url = reverse("reports:submit", args=[SLUG])
     parts = list(campaign.participants.order_by("-pk")
                  .values_list("pk", "person__user_id", "person__user__password")
@@ -427,12 +444,17 @@ def profile(campaign: Any, args: argparse.Namespace) -> dict[str, Any]:
     by_statement: Counter[str] = Counter()
     time_by_statement: Counter[str] = Counter()
     example: list[str] = []
-    for (pid, _, _), key in zip(parts, keys, strict=True):
+    for (pid, user, _), key in zip(parts, keys, strict=True):
         c.cookies["sessionid"] = key
         text = report_text(args.seed, pid, args.min_words, args.max_words)
         with CaptureQueriesContext(connection) as ctx:
             t = time.perf_counter()
-            resp = c.post(url, {"text": text, "client_ref": f"profile-{pid}"})
+            form = {"text": text, "client_ref": f"profile-{pid}"}
+            if not args.full_path:
+                form["submit_key"] = quick.submit_key(
+                    user_id=user, participant=Participant(pk=pid, campaign_id=campaign.pk),
+                    slug=SLUG, session_key=key)
+            resp = c.post(url, form)
             wall.append(time.perf_counter() - t)
         assert resp.status_code == 200 and resp.json()["ok"], resp.content[:300]
         counts.append(len(ctx.captured_queries))
@@ -492,6 +514,7 @@ def main() -> int:
     out["participants"] = sum(len(s) for s in specs)
     out["managing_units"] = campaign.participants.values("managing_unit").distinct().count()
     out["server"] = f"granian wsgi, {args.workers} workers x {args.threads} threads"
+    out["submissions"] = "full path" if args.full_path else "submit key (one statement)"
     if args.settings != "quantriet.settings":
         out["settings"] = args.settings
     out["clients"] = args.clients

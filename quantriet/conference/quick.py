@@ -10,13 +10,13 @@ leaves every other case (another point, a locked point, someone no longer on the
 roster, an organiser who is not a coordinator, a participant not assigned yet) to the
 full path, which gives the same answers it always gave.
 
-Who is asking is proven by a *scan key* rather than by the session: the check-in page
-hands the coordinator's phone a key signed with the site's secret that names the account,
-the point and the campaign, is tied to the browser's session cookie and expires after
-``KEY_MAX_AGE``. The statement itself re-checks, against the database, that the account
-is active and still a coordinator of the point, so removing a coordinator or deactivating
-an account takes effect at once; an expired or foreign key simply sends the scan down the
-full path, which reads the session.
+Who is asking is proven by a *scan key* rather than by the session (see
+``core/fastpath.py``): the check-in page hands the coordinator's phone a key that names
+the account, the point and the campaign, bound to the browser's session cookie, valid for
+``KEY_MAX_AGE``. The statement itself re-checks, against the database, that the account is
+active and still a coordinator of the point and that the session is alive, so removing a
+coordinator, deactivating an account or logging out takes effect at once; an expired or
+foreign key simply sends the scan down the full path, which reads the session.
 
 The statement exists for PostgreSQL (a data-modifying ``WITH``); on SQLite, the demo
 database, every scan takes the full path.
@@ -26,57 +26,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.core import signing
-from django.db import connection
-from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from quantriet.conference import services
+from quantriet.core import fastpath
 from quantriet.progress import counters
 
 KEY_SALT = "quantriet.conference.scan-key"
 KEY_MAX_AGE = 60 * 60 * 12  # a conference day; the page hands out a fresh key on each load
 
 
-def _session_tag(session_key: str) -> str:
-    return salted_hmac(KEY_SALT, session_key or "", algorithm="sha256").hexdigest()[:16]
-
-
 def scan_key(*, user_id: int, point: Any, session_key: str) -> str:
     """The key the check-in page gives the phone of a coordinator of this point."""
-    return signing.dumps([user_id, point.pk, point.campaign_id, point.campaign.slug,
-                          point.code, _session_tag(session_key)], salt=KEY_SALT)
+    return fastpath.sign(KEY_SALT, [user_id, point.pk, point.campaign_id],
+                         [point.campaign.slug, point.code], session_key)
 
 
 def read_scan_key(key: str, *, slug: str, code: str,
                   session_key: str) -> tuple[int, int, int] | None:
     """(account, point, campaign) of a valid key for the point at this address, sent with
     its own session cookie; None for anything else."""
-    try:
-        data = signing.loads(key, salt=KEY_SALT, max_age=KEY_MAX_AGE)
-    except signing.BadSignature:
-        return None
-    if (not isinstance(data, list) or len(data) != 6
-            or not all(isinstance(v, int) for v in data[:3])
-            or data[3:] != [slug, code, _session_tag(session_key)]):
-        return None
-    return data[0], data[1], data[2]
+    ids = fastpath.read(KEY_SALT, key, ids=3, names=[slug, code], session_key=session_key,
+                        max_age=KEY_MAX_AGE)
+    return (ids[0], ids[1], ids[2]) if ids else None
 
 
-def supported() -> bool:
-    """The statement is PostgreSQL's, and it reads sessions from the database table."""
-    return (connection.vendor == "postgresql"
-            and settings.SESSION_ENGINE == "django.contrib.sessions.backends.db")
+supported = fastpath.supported
 
 
 # The attendance must be at this point, the participant still on the roster, the point
-# not locked, the account an active coordinator of the point, and the session the key
-# is tied to still alive (a coordinator who logs out leaves no usable key behind). The row is locked
-# before it is read, so a concurrent scan of the same person waits and then finds them
-# present ("already checked in at …", answered here too). A check-in moves the point's
+# not locked, the account an active coordinator of the point, and the session the key is
+# bound to still alive. The row is locked before it is read, so a concurrent scan of the
+# same person waits and then finds them present ("already checked in at …", answered here too). A check-in moves the point's
 # counters and the progress counters of the participant's unit in the same statement;
 # the point's counters come back for the phone.
 _MARK = """
@@ -95,8 +77,7 @@ WITH target AS (
                      JOIN auth_user u ON u.id = c.user_id
                     WHERE c.bridgepoint_id = %(point)s AND c.user_id = %(user)s
                       AND u.is_active)
-       AND EXISTS (SELECT 1 FROM django_session s
-                    WHERE s.session_key = %(session)s AND s.expire_date > %(now)s)
+       AND {session_alive}
        FOR UPDATE OF a
 ),
 done AS (
@@ -106,7 +87,7 @@ done AS (
       FROM target
      WHERE att.id = target.id AND target.old_status <> 'present'
  RETURNING target.participant_id, target.old_status
-),"""
+),""".replace("{session_alive}", fastpath.SESSION_ALIVE_SQL)
 _COUNT = """,
 moved AS (
     UPDATE conference_bridgepoint bp
@@ -127,19 +108,6 @@ SELECT t.full_name, t.old_status, t.checked_in_at, m.present IS NOT NULL,
 CHECK_IN_SQL = _MARK + counters.CHECK_IN_SQL + _COUNT
 
 
-def _prepared_cursor() -> Any:
-    """A cursor that binds its parameters on the server, so that psycopg prepares a
-    statement run a few times on a connection (``prepare_threshold``) and PostgreSQL
-    stops planning it on every scan -- planning this statement costs more than running
-    it. Django's own cursors bind on the client, which never prepares. Wrapped like
-    Django's cursors, so that the statement is logged and counted as theirs are."""
-    import psycopg
-
-    connection.ensure_connection()
-    wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
-    return wrapper(psycopg.Cursor(connection.connection), connection)
-
-
 def participant_pk(item: Any, campaign_id: int) -> int | None:
     """The participant number a scan names (by signed token or typed number), if it can
     be read without the database; None otherwise."""
@@ -157,7 +125,7 @@ def check_in(request: Any, slug: str, code: str) -> dict[str, Any] | None:
     if (not key or not supported()
             or str(request.POST.get("accept_other_point")).lower() in ("1", "true", "on", "yes")):
         return None
-    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+    session_key = fastpath.session_cookie(request)
     who = read_scan_key(key, slug=slug, code=code, session_key=session_key)
     if who is None:
         return None
@@ -167,7 +135,7 @@ def check_in(request: Any, slug: str, code: str) -> dict[str, Any] | None:
         return None
     ref = str(request.POST.get("client_ref") or "")[:64]
     now = timezone.now()
-    with _prepared_cursor() as cursor:
+    with fastpath.prepared_cursor() as cursor:
         cursor.execute(CHECK_IN_SQL, {"participant": participant, "point": point_id,
                                       "campaign": campaign_id, "user": user_id,
                                       "session": session_key, "now": now, "ref": ref})

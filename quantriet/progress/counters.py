@@ -70,13 +70,15 @@ def _ancestry(unit: str, ancestor: str) -> str:
             f"AND ({ancestor}.id = {unit}.id OR {ancestor}.parent_id IS NOT NULL)")
 
 
-CHECK_IN_SQL = f"""
+def _clause(source: str, sets: str) -> str:
+    """A ``progress`` ``WITH`` clause that applies ``sets`` to the rows of the unit of each
+    participant returned by the clause ``source`` (as ``d.participant_id``) and of its
+    ancestors below the top, locked in the order of their unit ids as every writer does."""
+    return f"""
 progress AS (
     UPDATE {TABLE} up
-       SET attended = up.attended + 1,
-           excused = up.excused - (CASE WHEN d.old_status = 'excused' THEN 1 ELSE 0 END),
-           absent = up.absent - (CASE WHEN d.old_status = 'absent' THEN 1 ELSE 0 END)
-      FROM done d
+       SET {sets}
+      FROM {source} d
      WHERE up.id IN (
            SELECT r.id FROM {TABLE} r
              JOIN campaigns_participant p ON p.id = d.participant_id AND p.active
@@ -85,8 +87,18 @@ progress AS (
             WHERE r.campaign_id = p.campaign_id AND r.unit_id = a.id
             ORDER BY r.unit_id FOR UPDATE OF r)
 )"""  # noqa: S608 - the table name comes from the model
+
+
+CHECK_IN_SQL = _clause("done", """attended = up.attended + 1,
+           excused = up.excused - (CASE WHEN d.old_status = 'excused' THEN 1 ELSE 0 END),
+           absent = up.absent - (CASE WHEN d.old_status = 'absent' THEN 1 ELSE 0 END)""")
 """A ``WITH`` clause for a raw check-in statement whose ``done`` clause returns the
 ``participant_id`` and ``old_status`` of the attendance it marked present."""
+
+SUBMIT_SQL = _clause("saved", """submitted = up.submitted + 1,
+           late = up.late + (CASE WHEN d.late THEN 1 ELSE 0 END)""")
+"""A ``WITH`` clause for a raw first submission whose ``saved`` clause returns the
+``participant_id`` and ``late`` of the report it submitted (a draft before, or new)."""
 
 
 def grade_field(order: int | None) -> str:

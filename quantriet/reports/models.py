@@ -122,7 +122,10 @@ class Report(models.Model):
         RETURNED = "returned", _("returned for revision")
         GRADED = "graded", pgettext_lazy("report status", "graded")
 
-    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="reports")
+    # no index of its own on ``campaign`` and ``reviewer``: the indexes below start with
+    # them, and every index is one more write per submission
+    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="reports",
+                                 db_index=False)
     participant = models.OneToOneField(Participant, models.CASCADE, related_name="report")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,
                               default=Status.DRAFT)
@@ -136,7 +139,8 @@ class Report(models.Model):
         help_text=_("The managing unit, or the nearest ancestor with reviewers."))
     escalated = models.BooleanField(_("escalated"), default=False)
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
-                                 blank=True, related_name="+", verbose_name=_("reviewer"))
+                                 blank=True, related_name="+", verbose_name=_("reviewer"),
+                                 db_index=False)
     assigned_at = models.DateTimeField(null=True, blank=True)
     version_count = models.PositiveSmallIntegerField(default=0)
     first_submitted_at = models.DateTimeField(_("first submitted"), null=True, blank=True)
@@ -174,7 +178,9 @@ class Version(models.Model):
         ODT = "odt", "OpenDocument (.odt)"
         PDF = "pdf", "PDF"
 
-    report = models.ForeignKey(Report, models.CASCADE, related_name="versions")
+    # indexed by the unique (report, number) constraint
+    report = models.ForeignKey(Report, models.CASCADE, related_name="versions",
+                               db_index=False)
     number = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.TEXT)
     text = models.TextField()

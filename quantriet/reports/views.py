@@ -30,7 +30,7 @@ from quantriet.org import tree
 from quantriet.org.forms import VNDateField
 from quantriet.org.managers import can, scope_paths
 from quantriet.org.models import Unit
-from quantriet.reports import documents, services
+from quantriet.reports import documents, quick, services
 from quantriet.reports.managers import admin_unit_ids
 from quantriet.reports.models import GradeLevel, Report, ReportPolicy, Review
 from quantriet.text import search_terms
@@ -109,7 +109,19 @@ def mine(request, slug):
         "prompts": campaign.report_prompts.select_related("topic"),
         "upload_form": UploadForm(), "max_chars": services.MAX_TEXT_CHARS,
         "criteria": {str(c.pk): c for c in campaign.criteria.all()},
+        "submit_key": _submit_key(request, participant, report),
     })
+
+
+def _submit_key(request, participant: Participant, report: Report) -> str:
+    """The writing page's key for the one-statement first submission (only worth giving
+    while nothing has been submitted)."""
+    if (not quick.supported() or not request.session.session_key or report.version_count
+            or report.status != Report.Status.DRAFT):
+        return ""
+    return quick.submit_key(user_id=request.user.pk, participant=participant,
+                            slug=participant.campaign.slug,
+                            session_key=request.session.session_key)
 
 
 @login_required
@@ -127,9 +139,24 @@ def save_draft(request, slug):
                          "message": _("Draft saved at %(time)s.") % {"time": saved}})
 
 
-@login_required
 @require_POST
 def submit(request, slug):
+    """A submission: typed ``text`` or an uploaded ``file``, with the ``client_ref`` the
+    page gave it. The writing page sends its submit key, and a first typed submission is
+    stored by one statement (:mod:`quantriet.reports.quick`); everything else by the full
+    path below, which gives the same answers."""
+    stored = quick.submit(request, slug)
+    if stored is None:
+        return _submit(request, slug)
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse({"ok": True, "version": stored["number"], "late": stored["late"]})
+    messages.success(request, _("Your report (version %(n)s) was submitted. It goes to "
+                                "%(unit)s.") % {"n": stored["number"], "unit": stored["unit"]})
+    return redirect("reports:mine", slug)
+
+
+@login_required
+def _submit(request, slug):
     participant = _participation(request, slug)
     ref = request.POST.get("client_ref", "")[:64]
     if "file" in request.FILES:

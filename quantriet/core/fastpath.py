@@ -1,0 +1,81 @@
+"""What the one-statement hot paths share (a coordinator's scan, ``conference/quick.py``;
+a participant's submission, ``reports/quick.py``).
+
+On the busiest days a request must cost little: instead of reading the session, the
+account and the objects one query at a time, such a path proves who is asking with a
+**session-bound key** and answers with one SQL statement that re-checks everything that
+matters against the database.
+
+The key is handed out by a page the user has opened while logged in. It is signed with the
+site's secret, names the account and the objects the page is about, carries a hash of the
+browser's session cookie and expires after ``max_age``. Sent back with that same cookie, it
+says "this browser's session belonged to this account when the page was opened"; the
+statement then checks that the session still exists (``SESSION_ALIVE_SQL``), so logging
+out ends the key's use at once. Any key that does not fit -- altered, expired, for other
+objects, with another cookie -- is simply not used and the request takes the ordinary
+path, which reads the session as usual.
+
+The statements are PostgreSQL's (data-modifying ``WITH`` clauses) and read the session
+table, so the paths exist only with PostgreSQL and the database session engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.utils.crypto import salted_hmac
+
+SESSION_ALIVE_SQL = ("EXISTS (SELECT 1 FROM django_session s WHERE s.session_key = "
+                     "%(session)s AND s.expire_date > %(now)s)")
+"""A condition for the statements: the session the key is bound to is still alive."""
+
+
+def supported() -> bool:
+    return (connection.vendor == "postgresql"
+            and settings.SESSION_ENGINE == "django.contrib.sessions.backends.db")
+
+
+def _session_tag(salt: str, session_key: str) -> str:
+    return salted_hmac(salt, session_key or "", algorithm="sha256").hexdigest()[:16]
+
+
+def sign(salt: str, ids: list[int], names: list[str], session_key: str) -> str:
+    """A key naming objects by id (``ids``) and by address (``names``), bound to the
+    session cookie ``session_key``."""
+    return signing.dumps([*ids, *names, _session_tag(salt, session_key)], salt=salt)
+
+
+def read(salt: str, key: str, *, ids: int, names: list[str], session_key: str,
+         max_age: int) -> list[int] | None:
+    """The ``ids`` of a valid key made by :func:`sign` for these ``names``, sent with the
+    session cookie it was made for; None for anything else."""
+    try:
+        data = signing.loads(key, salt=salt, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    if (not isinstance(data, list) or len(data) != ids + len(names) + 1
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in data[:ids])
+            or data[ids:] != [*names, _session_tag(salt, session_key)]):
+        return None
+    return data[:ids]
+
+
+def session_cookie(request: Any) -> str:
+    return request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+
+
+def prepared_cursor() -> Any:
+    """A cursor that binds its parameters on the server, so that psycopg prepares a
+    statement run a few times on a connection (``prepare_threshold``) and PostgreSQL
+    stops planning it on every request -- planning such a statement costs more than
+    running it. Django's own cursors bind on the client, which never prepares. Wrapped
+    like Django's cursors, so that the statement is logged and counted as theirs are."""
+    import psycopg
+
+    connection.ensure_connection()
+    wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
+    return wrapper(psycopg.Cursor(connection.connection), connection)
