@@ -218,3 +218,20 @@ def test_rate_limit(rep, smtp, settings):
     started = timezone.now()
     assert services.send_batch().sent == 4
     assert (timezone.now() - started).total_seconds() >= 3 / 20
+
+
+def test_a_batch_stops_before_its_lease_runs_out(rep, smtp, settings):
+    """A sender gives back what it has not sent when 80 % of its lease has passed, so no
+    other sender can take a message it is still about to send."""
+    settings.NOTIFY_LEASE_SECONDS = 1
+    settings.NOTIFY_RATE = 2  # four messages would take 1.5 s
+    _deadline(rep)
+    services.deadline_approaching(campaign=rep.campaign, days=3)
+    result = services.send_batch()
+    assert (result.claimed, result.sent, result.released) == (4, 2, 2)
+    left = Notification.objects.filter(channel=Channel.EMAIL, status="queued")
+    assert left.count() == 2 and not left.filter(claimed_until__isnull=False).exists()
+    assert set(left.values_list("attempts", flat=True)) == {0}
+    settings.NOTIFY_RATE = 0
+    assert services.send_batch().sent == 2
+    assert len(smtp.messages) == 4
