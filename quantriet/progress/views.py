@@ -7,6 +7,8 @@ above, inside the campaign's tree (``services.may_see``); anything else is a 404
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -124,9 +126,14 @@ def unit_progress(request, slug, code):
     worst = sorted(children, key=lambda line: (line.totals.submitted_rate
                                                if line.totals.submitted_rate is not None
                                                else 2, line.unit.name))
+    # one reverse() for every line (a province has up to a few hundred child units)
+    template = reverse("progress:unit", args=[slug, "0"])[:-2]
+
+    def unit_url(line: queries.Line) -> str:
+        return f"{template}{quote(line.unit.code, safe='')}/"
+
     bars = [charts.Bar(line.unit.name, line.totals.submitted_rate,
-                       f"{line.totals.submitted}/{line.totals.owing}",
-                       reverse("progress:unit", args=[slug, line.unit.code]))
+                       f"{line.totals.submitted}/{line.totals.owing}", unit_url(line))
             for line in worst[:40]]
     grade_labels = documents.scale(campaign)
     cells = _cells_formatter(len(grade_labels))
@@ -137,7 +144,8 @@ def unit_progress(request, slug, code):
               "graded": _("Graded"), "target": _("Must submit")}
     context = {
         "campaign": campaign, "unit": unit, "crumbs": crumbs, "totals": totals,
-        "rows": [(line, cells(line.totals)) for line in roll.lines],
+        "rows": [(line, cells(line.totals), "" if line.own else unit_url(line))
+                 for line in roll.lines],
         "total_cells": cells(totals), "lines": roll.lines,
         "deadline": deadline, "required": required,
         "grade_rows": list(zip(grade_labels, totals.grades, strict=False)),
@@ -150,9 +158,13 @@ def unit_progress(request, slug, code):
                                        _("Progress over time")),
         "big": services.is_big(roll),
     }
-    ids = queries.participant_ids(campaign, unit)
-    if request.GET.get("page") or ids.exists():
-        page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
+    # how many: the own line's "invited" (the active participants whose unit is this one,
+    # which is what participant_ids lists), so the pager needs no COUNT(*)
+    own = next((line.totals.invited for line in roll.lines if line.own), 0)
+    if own or request.GET.get("page"):
+        paginator = Paginator(queries.participant_ids(campaign, unit), PAGE_SIZE)
+        paginator.count = own  # type: ignore[misc]
+        page = paginator.get_page(request.GET.get("page"))
         page.object_list = queries.participants_by_id(list(page.object_list))
         context["page"] = page
     return render(request, "progress/unit.html", context)
