@@ -233,8 +233,11 @@ def build_campaign(args: argparse.Namespace) -> None:
 
 
 def reset(campaign: Any) -> None:
-    """No reports and no sessions left from a previous run; the tables vacuumed."""
+    """No reports and no sessions left from a previous run, the progress counters
+    recounted (as applying a roster does), the tables vacuumed."""
     from django.db import connection
+
+    from quantriet.progress import counters
 
     with connection.cursor() as cur:
         cur.execute("DELETE FROM reports_review WHERE report_id IN (SELECT id FROM "
@@ -244,8 +247,10 @@ def reset(campaign: Any) -> None:
         cur.execute("DELETE FROM reports_report WHERE campaign_id = %s", [campaign.pk])
         cur.execute("DELETE FROM core_auditevent WHERE action LIKE 'reports.%%'")
         cur.execute("DELETE FROM django_session")
+    counters.recount(campaign.pk)
+    with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE reports_report, reports_version, reports_review, "
-                    "django_session")
+                    "django_session, progress_unitprogress")
 
 
 def workload(campaign: Any,
@@ -497,6 +502,7 @@ def main() -> int:
 
     from quantriet.campaigns.models import Campaign
     from quantriet.org.models import Grant
+    from quantriet.progress import counters
     from quantriet.reports import services
     from quantriet.reports.models import Report, Version
 
@@ -617,10 +623,11 @@ def main() -> int:
         "answers_ok": answers_ok, "answers_expected": expected_answers,
         "unexpected_answers": sum(errors.values()), "retries": sum(r["retries"] for r in results),
         "max_reviewer_spread_in_a_unit": spread,
+        "progress_differences": len(counters.differences(campaign.pk)),
     }
     ok = (not lost and not duplicated and not unexpected and not wrong and not bad_reports
           and not unrouted and not unassigned and not errors and answers_ok == expected_answers
-          and verify["versions_in_db"] == len(sent))
+          and verify["versions_in_db"] == len(sent) and not verify["progress_differences"])
     verify["ok"] = ok
     if errors:
         verify["errors"] = dict(errors)

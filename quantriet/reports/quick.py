@@ -58,7 +58,8 @@ _OPEN = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
 # ``who``: the participant, if everything the full path checks holds (the dates compare
 # the local day, as services.window does: a deadline is the end of its day). ``pool``: the
 # managing unit's reviewer holding the fewest of the campaign's reports (waiting ones when
-# the assignment is balanced). ``saved``: the report, inserted, or updated from a draft
+# the assignment is balanced; two counts, so that each can use the index by reviewer and
+# status). ``saved``: the report, inserted, or updated from a draft
 # that was never submitted. ``version``: version 1.
 _STORE = """
 WITH who AS (
@@ -83,9 +84,13 @@ pool AS (
       FROM who
       JOIN org_grant g ON g.unit_id = who.managing_id AND g.role = 'reviewer'
       JOIN auth_user a ON a.id = g.user_id AND a.is_active
-     ORDER BY (SELECT count(*) FROM reports_report r
-                WHERE r.campaign_id = who.campaign_id AND r.reviewer_id = g.user_id
-                  AND (who.assignment <> 'balanced' OR r.status = 'submitted')), g.user_id
+     ORDER BY CASE WHEN who.assignment = 'balanced'
+                   THEN (SELECT count(*) FROM reports_report r
+                          WHERE r.reviewer_id = g.user_id AND r.status = 'submitted'
+                            AND r.campaign_id = who.campaign_id)
+                   ELSE (SELECT count(*) FROM reports_report r
+                          WHERE r.reviewer_id = g.user_id
+                            AND r.campaign_id = who.campaign_id) END, g.user_id
      LIMIT 1
 ),
 saved AS (

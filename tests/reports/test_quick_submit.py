@@ -179,3 +179,22 @@ def test_a_key_works_only_for_its_author_and_live_session(rep):
     assert res.status_code == 302
     assert not Version.objects.filter(report__participant=rep.part["a"]).exists()
     assert counters.differences(rep.campaign.pk) == []
+
+
+def test_the_reviewer_is_picked_as_the_policy_counts(rep):
+    """Balanced counts the waiting reports of each reviewer, round-robin all of them."""
+    r1, r2 = user("cham1", reviewer=rep.org.bd), user("cham2", reviewer=rep.org.bd)
+    first = services.submit(participant=rep.part["a"], text=TEXT, actor=rep.authors["a"])
+    assert first.report.reviewer == r1
+    services.review(report=first.report, actor=r1, outcome="graded",
+                    grade=rep.campaign.grade_levels.first())
+    c = _client(rep.authors["b"])
+    _submit(c, rep, _key(c, rep))  # balanced: r1 holds nothing waiting, the lower id
+    assert Report.objects.get(participant=rep.part["b"]).reviewer == r1
+    services.save_policy(campaign=rep.campaign, actor=rep.organiser, assignment="round_robin")
+    c = _client(rep.authors["c"])
+    status, _, queries = _submit(c, rep, _key(c, rep))  # round-robin: r1 holds 2, r2 none
+    assert status == 200 and Report.objects.get(participant=rep.part["c"]).reviewer == r2
+    if quick.supported():  # the statement, then the copy check queued
+        assert len(queries) == 2 and "WITH who" in queries[0]
+    assert counters.differences(rep.campaign.pk) == []
