@@ -27,6 +27,9 @@ def subject(kind: str, ctx: dict[str, Any]) -> str:
     if kind == Kind.DEADLINE_SOON:
         return _("Reminder: your report for “%(campaign)s” is due on %(date)s") % {
             "campaign": campaign, "date": ctx.get("deadline", "")}
+    if kind == Kind.REPORT_REMINDER:
+        return _("Reminder: please submit your report for “%(campaign)s”") % {
+            "campaign": campaign}
     return str(Kind(kind).label) if kind in Kind.values else kind
 
 
@@ -56,4 +59,11 @@ def paragraphs(kind: str, ctx: dict[str, Any]) -> list[str]:
             % {"campaign": campaign, "date": ctx.get("deadline", ""), "days": days},
             _("You have not submitted your report yet."),
         ]
+    if kind == Kind.REPORT_REMINDER:
+        out = [_("%(unit)s reminds you that your personal learning report for the campaign "
+                 "“%(campaign)s” has not been submitted yet.") % {
+                     "unit": ctx.get("unit", ""), "campaign": campaign}]
+        if ctx.get("deadline"):
+            out.append(_("The deadline is %(date)s.") % {"date": ctx["deadline"]})
+        return out
     return []

@@ -29,6 +29,7 @@ class Kind(models.TextChoices):
     REPORT_GRADED = "report_graded", _("report graded")
     REVIEWER_ASSIGNED = "reviewer_assigned", _("report assigned for review")
     DEADLINE_SOON = "deadline_soon", _("report deadline approaching")
+    REPORT_REMINDER = "report_reminder", _("reminder from the unit to submit the report")
 
 
 MANDATORY = frozenset({Kind.REPORT_RETURNED, Kind.REPORT_GRADED})

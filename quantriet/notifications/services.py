@@ -18,6 +18,7 @@ sent again; only the one message whose sending finished while its mark had not c
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
 import logging
 import smtplib
 import time
@@ -245,6 +246,15 @@ def _release(ids: list[int], reason: str) -> None:
         claimed_until=None, error=reason[:500])
 
 
+class _Message(mail.EmailMultiAlternatives):
+    """Headers are not folded below the 998-character line limit: Python's folding of a
+    long non-ASCII subject into several encoded words drops the space at the fold
+    ("bài thu hoạch" arrived as "bài thuhoạch")."""
+
+    def message(self, *, policy: Any = email.policy.default) -> Any:
+        return super().message(policy=policy.clone(max_line_length=998))
+
+
 def message_for(note: Notification) -> mail.EmailMultiAlternatives:
     """The e-mail of a notice, in the recipient's language: plain text and HTML."""
     with translation.override(note.language or settings.LANGUAGE_CODE):
@@ -255,7 +265,7 @@ def message_for(note: Notification) -> mail.EmailMultiAlternatives:
                "settings_link": _absolute("/notifications/settings/")}
         text = render_to_string("notifications/email/message.txt", ctx)
         html = render_to_string("notifications/email/message.html", ctx)
-        msg = mail.EmailMultiAlternatives(
+        msg = _Message(
             subject=str(ctx["subject"]), body=text, from_email=settings.DEFAULT_FROM_EMAIL,
             to=[note.address],
             headers={"Message-ID": f"<notification-{note.pk}@{_domain()}>"})
@@ -499,3 +509,58 @@ def _enqueue_chunk(batch: list[Recipient], campaign: Campaign, event: str,
     with transaction.atomic():
         return enqueue(kind=Kind.DEADLINE_SOON, event=event, recipients=batch, context=ctx,
                        campaign=campaign, target=campaign, url=url, schedule=False)
+
+
+def owing_in(campaign: Campaign, unit: Any) -> models.QuerySet[Participant]:
+    """The non-submitters of the campaign whose unit lies in ``unit``'s subtree."""
+    from quantriet.org import tree
+
+    return non_submitters(campaign).filter(tree.subtree_q(unit.path, "unit__path"))
+
+
+def remind_non_submitters(*, campaign: Campaign, unit: Any, actor: Any,
+                          today: dt.date | None = None) -> int:
+    """A unit admin's one-off reminder to the non-submitters of their subtree (optional
+    kind). At most one such reminder per person, campaign and day, whoever sends it:
+    pressing the button again, or an admin above doing the same, adds nothing that day.
+    Returns the number of notices offered."""
+    from django.urls import reverse
+
+    from quantriet.core.audit import record
+    from quantriet.org.managers import can
+    from quantriet.reports.services import policy_for
+
+    if not can(actor, "change", unit):
+        raise ValidationError(_("Only the unit's administrators can do this."))
+    if campaign.status not in (Campaign.Status.PUBLISHED, Campaign.Status.CONFERENCE,
+                               Campaign.Status.REPORTING):
+        raise ValidationError(_("This campaign is not collecting reports."))
+    today = today or timezone.localdate()
+    deadline = policy_for(campaign).closes_on or campaign.report_deadline
+    ctx = {"campaign": campaign.title, "unit": unit.name,
+           "deadline": deadline.strftime("%d/%m/%Y") if deadline else ""}
+    event = f"campaign:{campaign.pk}:{today.isoformat()}"
+    url = reverse("reports:mine", args=[campaign.slug])
+    total, batch = 0, []
+    people = owing_in(campaign, unit).select_related("person", "person__user").order_by("pk")
+    for p in people.iterator(chunk_size=CHUNK):
+        batch.append(recipient_of_person(p.person))
+        if len(batch) == CHUNK:
+            total += _enqueue_reminders(batch, campaign, event, ctx, url)
+            batch = []
+    total += _enqueue_reminders(batch, campaign, event, ctx, url)
+    record("notifications.remind", campaign, actor=actor, unit_path=unit.path,
+           unit=unit.pk, notices=total)
+    if total:
+        transaction.on_commit(lambda: schedule_sending(2))
+    return total
+
+
+def _enqueue_reminders(batch: list[Recipient], campaign: Campaign, event: str,
+                       ctx: dict[str, Any], url: str) -> int:
+    if not batch:
+        return 0
+    with transaction.atomic():
+        return enqueue(kind=Kind.REPORT_REMINDER, event=event, recipients=batch,
+                       context=ctx, campaign=campaign, target=campaign, url=url,
+                       schedule=False)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:pk>/open/", views.open_one, name="open"),
     path("settings/", views.preferences, name="settings"),
     path("unit/<str:code>/addresses/", views.addresses, name="addresses"),
+    path("remind/<slug:slug>/<str:code>/", views.remind, name="remind"),
 ]

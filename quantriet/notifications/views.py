@@ -103,3 +103,28 @@ def addresses(request, code: str):
           .select_related("person", "person__unit").order_by("-last_seen", "-id"))
     page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "notifications/addresses.html", {"unit": unit, "page": page})
+
+
+@login_required
+def remind(request, slug: str, code: str):
+    """A unit admin's one-off reminder to the non-submitters of their subtree: the count
+    first, then the button."""
+    from quantriet.campaigns.models import Campaign
+
+    campaign = get_object_or_404(Campaign.objects.visible_to(request.user), slug=slug)
+    unit = get_object_or_404(Unit.objects.visible_to(request.user), code=code)
+    if not can(request.user, "change", unit):
+        raise Http404
+    if request.method == "POST":
+        try:
+            n = services.remind_non_submitters(campaign=campaign, unit=unit,
+                                               actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("%(n)s reminder(s) queued; anyone already reminded "
+                                        "today is not reminded again.") % {"n": n})
+        return redirect("notifications:remind", slug=campaign.slug, code=unit.code)
+    owing = services.owing_in(campaign, unit).count()
+    return render(request, "notifications/remind.html",
+                  {"campaign": campaign, "unit": unit, "owing": owing})

@@ -4,6 +4,7 @@ loopback, in the recipient's language; a crashed batch, opt-outs, invalid addres
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -235,3 +236,17 @@ def test_a_batch_stops_before_its_lease_runs_out(rep, smtp, settings):
     settings.NOTIFY_RATE = 0
     assert services.send_batch().sent == 2
     assert len(smtp.messages) == 4
+
+
+def test_one_off_reminder_arrives_in_vietnamese(rep, smtp):
+    _deadline(rep)
+    admin = user("qt.lc", unit_admin=rep.org.lc)
+    n = services.remind_non_submitters(campaign=rep.campaign, unit=rep.org.lc, actor=admin)
+    assert n == 2  # h: an e-mail and an in-app notice
+    services.send_batch()
+    (got,) = smtp.messages
+    assert got.to == ["dvh@example.org"]
+    assert got.msg["Subject"] == "Nhắc việc: đề nghị nộp bài thu hoạch đợt “Học tập Nghị quyết”"
+    assert "Liên đoàn Lao động quận Lê Chân nhắc đồng chí" in _plain(got.msg)
+    with pytest.raises(ValidationError):
+        services.remind_non_submitters(campaign=rep.campaign, unit=rep.org.hn, actor=admin)

@@ -129,3 +129,37 @@ def test_invalid_addresses_for_the_units_admins(client, org):
     assert "sai-dia-chi" in page and "nobody@" not in page
     client.logout()
     assert client.get(url).status_code == 302
+
+
+def test_unit_admin_reminds_the_non_submitters_of_their_subtree(client, rep):
+    from quantriet.reports import services as reports
+
+    reports.submit(participant=rep.part["a"], text="Bài thu hoạch: liên hệ bản thân.",
+                   actor=rep.authors["a"])
+    url = reverse("notifications:remind", args=["nq", rep.org.bd.code])
+    admin = user("qt.bd", unit_admin=rep.org.bd)
+    client.force_login(admin)
+    page = client.get(url)
+    # b in CS1, c in CS2 and the chair of CS1 (on the roster by rule, no address, no
+    # account: counted, but nothing can reach him); a has submitted
+    assert page.context["owing"] == 3
+    assert url in client.get(reverse("reports:unit", args=["nq", rep.org.bd.code])).content.decode()
+    client.post(url)
+    notes = Notification.objects.filter(kind=Kind.REPORT_REMINDER, channel=Channel.EMAIL)
+    assert sorted(notes.values_list("address", flat=True)) == [
+        "dvb@example.org", "dvc@example.org"]
+    assert notes.first().context["unit"] == rep.org.bd.name
+    # pressed again the same day, or by an admin above: nobody is reminded twice
+    client.post(url)
+    client.force_login(user("qt.hn", unit_admin=rep.org.hn))
+    client.post(reverse("notifications:remind", args=["nq", rep.org.hn.code]))
+    assert notes.count() == 2
+    # outside one's subtree, or without the right to change it: 404, nothing sent
+    client.force_login(user("qt.hp", unit_admin=rep.org.hp))
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
+    client.force_login(user("cham", reviewer=rep.org.bd))
+    assert client.post(url).status_code == 404
+    client.force_login(user("thanhtra", inspector=rep.org.bd))
+    assert client.post(url).status_code == 404
+    assert notes.count() == 2
