@@ -71,20 +71,24 @@ def _ancestry(unit: str, ancestor: str) -> str:
 
 
 def _clause(source: str, sets: str) -> str:
-    """A ``progress`` ``WITH`` clause that applies ``sets`` to the rows of the unit of each
-    participant returned by the clause ``source`` (as ``d.participant_id``) and of its
-    ancestors below the top, locked in the order of their unit ids as every writer does."""
+    """A ``progress`` ``WITH`` clause that applies ``sets`` to the rows of the unit of the
+    participant returned by the clause ``source`` (one row at most, read as ``d`` by
+    ``sets``) and of its ancestors below the top, locked in the order of their unit ids as
+    every writer does. The rows are found by a subquery that does not refer to the outer
+    row, so PostgreSQL runs it once and reaches the rows by their ids (referring to ``d``
+    inside made it re-run the subquery for every row of the table)."""
     return f"""
 progress AS (
     UPDATE {TABLE} up
        SET {sets}
       FROM {source} d
      WHERE up.id IN (
-           SELECT r.id FROM {TABLE} r
-             JOIN campaigns_participant p ON p.id = d.participant_id AND p.active
+           SELECT r.id FROM {source} s
+             JOIN campaigns_participant p ON p.id = s.participant_id AND p.active
              JOIN org_unit u ON u.id = p.unit_id
+             JOIN {TABLE} r ON r.campaign_id = p.campaign_id
              JOIN org_unit a ON {_ancestry("u", "a")}
-            WHERE r.campaign_id = p.campaign_id AND r.unit_id = a.id
+            WHERE r.unit_id = a.id
             ORDER BY r.unit_id FOR UPDATE OF r)
 )"""  # noqa: S608 - the table name comes from the model
 
