@@ -27,6 +27,9 @@ def subject(kind: str, ctx: dict[str, Any]) -> str:
     if kind == Kind.DEADLINE_SOON:
         return _("Reminder: your report for “%(campaign)s” is due on %(date)s") % {
             "campaign": campaign, "date": ctx.get("deadline", "")}
+    if kind == Kind.DEADLINE_PASSED:
+        return _("The deadline for your report for “%(campaign)s” has passed") % {
+            "campaign": campaign}
     if kind == Kind.REPORT_REMINDER:
         return _("Reminder: please submit your report for “%(campaign)s”") % {
             "campaign": campaign}
@@ -58,6 +61,15 @@ def paragraphs(kind: str, ctx: dict[str, Any]) -> list[str]:
                      "“%(campaign)s” is %(date)s, in %(days)s days.", days)
             % {"campaign": campaign, "date": ctx.get("deadline", ""), "days": days},
             _("You have not submitted your report yet."),
+        ]
+    if kind == Kind.DEADLINE_PASSED:
+        return [
+            _("The deadline for personal learning reports of the campaign “%(campaign)s” "
+              "was %(date)s, and your report has not been submitted.")
+            % {"campaign": campaign, "date": ctx.get("deadline", "")},
+            _("A late report is still accepted; it is marked late.")
+            if ctx.get("late_accepted") else
+            _("Late reports are not accepted; ask your managing unit for an extension."),
         ]
     if kind == Kind.REPORT_REMINDER:
         out = [_("%(unit)s reminds you that your personal learning report for the campaign "

@@ -29,10 +29,11 @@ class Kind(models.TextChoices):
     REPORT_GRADED = "report_graded", _("report graded")
     REVIEWER_ASSIGNED = "reviewer_assigned", _("report assigned for review")
     DEADLINE_SOON = "deadline_soon", _("report deadline approaching")
+    DEADLINE_PASSED = "deadline_passed", _("report deadline passed")
     REPORT_REMINDER = "report_reminder", _("reminder from the unit to submit the report")
 
 
-MANDATORY = frozenset({Kind.REPORT_RETURNED, Kind.REPORT_GRADED})
+MANDATORY = frozenset({Kind.REPORT_RETURNED, Kind.REPORT_GRADED, Kind.DEADLINE_PASSED})
 """Notices about a person's own report: sent whatever their preferences say."""
 OPTIONAL = frozenset(set(Kind) - MANDATORY)
 """Reminders and courtesy notices a person may opt out of."""

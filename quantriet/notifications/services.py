@@ -468,46 +468,77 @@ def non_submitters(campaign: Campaign) -> models.QuerySet[Participant]:
     return qs
 
 
+def _deadline_of(campaign: Campaign) -> dt.date:
+    from quantriet.reports.services import policy_for
+
+    deadline = policy_for(campaign).closes_on or campaign.report_deadline
+    if deadline is None:
+        raise ValidationError(_("The campaign has no report deadline."))
+    return deadline
+
+
 def deadline_approaching(*, campaign: Campaign, days: int, today: dt.date | None = None,
                          senders: int = 2) -> int:
     """Remind every participant who must submit and has not that the deadline is ``days``
     away (optional kind). The event is (campaign, deadline, days): running it again the
     same day, or after a crash, sends nobody a second reminder; a moved deadline is a new
     event. Returns the number of notices offered."""
-    from django.urls import reverse
+    deadline = _deadline_of(campaign)
+    left = (deadline - (today or timezone.localdate())).days
+    if left < 0:
+        raise ValidationError(_("The deadline has passed."))
+    ctx = {"campaign": campaign.title, "deadline": deadline.strftime("%d/%m/%Y"),
+           "days": left}
+    return _to_owing(non_submitters(campaign), campaign, Kind.DEADLINE_SOON,
+                     f"campaign:{campaign.pk}:{deadline.isoformat()}:d{days}", ctx, senders)
 
+
+def deadline_passed(*, campaign: Campaign, today: dt.date | None = None,
+                    senders: int = 2) -> int:
+    """Tell every participant who had to submit and has not that the deadline has passed,
+    and whether a late report is still accepted (mandatory: it is about their own report).
+    Once per deadline; a moved deadline is a new event."""
+    from quantriet.reports.models import ReportPolicy
     from quantriet.reports.services import policy_for
 
-    policy = policy_for(campaign)
-    deadline = policy.closes_on or campaign.report_deadline
-    if deadline is None:
-        raise ValidationError(_("The campaign has no report deadline."))
+    deadline = _deadline_of(campaign)
     today = today or timezone.localdate()
-    left = (deadline - today).days
+    if today <= deadline:
+        raise ValidationError(_("The deadline has not passed yet."))
     ctx = {"campaign": campaign.title, "deadline": deadline.strftime("%d/%m/%Y"),
-           "days": max(left, 0)}
-    event = f"campaign:{campaign.pk}:{deadline.isoformat()}:d{days}"
+           "late_accepted": policy_for(campaign).late == ReportPolicy.Late.ACCEPT}
+    owing = non_submitters(campaign).exclude(report__extended_until__gte=today)
+    return _to_owing(owing, campaign, Kind.DEADLINE_PASSED,
+                     f"campaign:{campaign.pk}:{deadline.isoformat()}:passed", ctx, senders)
+
+
+def _to_owing(people: models.QuerySet[Participant], campaign: Campaign, kind: str,
+              event: str, ctx: dict[str, Any], senders: int) -> int:
+    """Enqueue one event for the participants, a thousand at a time (each chunk its own
+    transaction: a crash leaves whole chunks, and running again completes the rest)."""
+    from django.urls import reverse
+
     url = reverse("reports:mine", args=[campaign.slug])
     total = 0
-    people = non_submitters(campaign).select_related("person", "person__user").order_by("pk")
     batch: list[Recipient] = []
-    for p in people.iterator(chunk_size=CHUNK):
+    rows = people.select_related("person", "person__user").order_by("pk")
+    for p in rows.iterator(chunk_size=CHUNK):
         batch.append(recipient_of_person(p.person))
         if len(batch) == CHUNK:
-            total += _enqueue_chunk(batch, campaign, event, ctx, url)
+            total += _enqueue_chunk(batch, campaign, kind, event, ctx, url)
             batch = []
-    total += _enqueue_chunk(batch, campaign, event, ctx, url)
+    total += _enqueue_chunk(batch, campaign, kind, event, ctx, url)
     if total:
         transaction.on_commit(lambda: schedule_sending(senders))
     return total
 
 
-def _enqueue_chunk(batch: list[Recipient], campaign: Campaign, event: str,
+def _enqueue_chunk(batch: list[Recipient], campaign: Campaign, kind: str, event: str,
                    ctx: dict[str, Any], url: str) -> int:
     if not batch:
         return 0
     with transaction.atomic():
-        return enqueue(kind=Kind.DEADLINE_SOON, event=event, recipients=batch, context=ctx,
+        return enqueue(kind=kind, event=event, recipients=batch, context=ctx,
                        campaign=campaign, target=campaign, url=url, schedule=False)
 
 
@@ -524,8 +555,6 @@ def remind_non_submitters(*, campaign: Campaign, unit: Any, actor: Any,
     kind). At most one such reminder per person, campaign and day, whoever sends it:
     pressing the button again, or an admin above doing the same, adds nothing that day.
     Returns the number of notices offered."""
-    from django.urls import reverse
-
     from quantriet.core.audit import record
     from quantriet.org.managers import can
     from quantriet.reports.services import policy_for
@@ -539,28 +568,8 @@ def remind_non_submitters(*, campaign: Campaign, unit: Any, actor: Any,
     deadline = policy_for(campaign).closes_on or campaign.report_deadline
     ctx = {"campaign": campaign.title, "unit": unit.name,
            "deadline": deadline.strftime("%d/%m/%Y") if deadline else ""}
-    event = f"campaign:{campaign.pk}:{today.isoformat()}"
-    url = reverse("reports:mine", args=[campaign.slug])
-    total, batch = 0, []
-    people = owing_in(campaign, unit).select_related("person", "person__user").order_by("pk")
-    for p in people.iterator(chunk_size=CHUNK):
-        batch.append(recipient_of_person(p.person))
-        if len(batch) == CHUNK:
-            total += _enqueue_reminders(batch, campaign, event, ctx, url)
-            batch = []
-    total += _enqueue_reminders(batch, campaign, event, ctx, url)
+    total = _to_owing(owing_in(campaign, unit), campaign, Kind.REPORT_REMINDER,
+                      f"campaign:{campaign.pk}:{today.isoformat()}", ctx, senders=2)
     record("notifications.remind", campaign, actor=actor, unit_path=unit.path,
            unit=unit.pk, notices=total)
-    if total:
-        transaction.on_commit(lambda: schedule_sending(2))
     return total
-
-
-def _enqueue_reminders(batch: list[Recipient], campaign: Campaign, event: str,
-                       ctx: dict[str, Any], url: str) -> int:
-    if not batch:
-        return 0
-    with transaction.atomic():
-        return enqueue(kind=Kind.REPORT_REMINDER, event=event, recipients=batch,
-                       context=ctx, campaign=campaign, target=campaign, url=url,
-                       schedule=False)

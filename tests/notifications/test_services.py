@@ -250,3 +250,22 @@ def test_one_off_reminder_arrives_in_vietnamese(rep, smtp):
     assert "Liên đoàn Lao động quận Lê Chân nhắc đồng chí" in _plain(got.msg)
     with pytest.raises(ValidationError):
         services.remind_non_submitters(campaign=rep.campaign, unit=rep.org.hn, actor=admin)
+
+
+def test_deadline_passed_is_mandatory_and_once(rep, smtp):
+    services.save_preferences(user=rep.authors["b"], language="",
+                              opted_out=[Kind.DEADLINE_SOON])
+    reports.submit(participant=rep.part["a"], text=TEXT, actor=rep.authors["a"])
+    admin = user("qt.lc", unit_admin=rep.org.lc)
+    reports.extend(report=reports.report_of(rep.part["h"]),
+                   until=timezone.localdate() + dt.timedelta(days=3), actor=admin)
+    _deadline(rep, days=-1)
+    with pytest.raises(ValidationError):
+        services.deadline_approaching(campaign=rep.campaign, days=1)
+    call_command("notify-deadline", "--campaign", "nq", "--passed")
+    call_command("notify-deadline", "--campaign", "nq", "--passed")
+    services.send_batch()
+    # b opted out of reminders, but this one is mandatory; h has an extension
+    assert sorted(m.to[0] for m in smtp.messages) == ["dvb@example.org", "dvc@example.org"]
+    body = _plain(smtp.messages[0].msg)
+    assert "chưa được nộp" in body and "vẫn được nhận" in body

@@ -1,6 +1,7 @@
 """``quantriet notify-deadline --campaign SLUG --days N``: remind everyone who must submit a
-report to the campaign and has not that the deadline is N days away. Safe to run again:
-nobody gets the same reminder twice (run it e.g. daily from cron with --days 7, then 1)."""
+report to the campaign and has not that the deadline is N days away; ``--passed``: tell them
+that it has passed. Safe to run again: nobody gets the same notice twice (run it e.g. daily
+from cron with --days 7, then --days 1, then --passed)."""
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -14,15 +15,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--campaign", required=True, help="short name (slug)")
-        parser.add_argument("--days", type=int, required=True,
-                            help="how many days before the deadline this reminder is")
+        group = parser.add_mutually_exclusive_group(required=True)
+        group.add_argument("--days", type=int,
+                           help="how many days before the deadline this reminder is")
+        group.add_argument("--passed", action="store_true",
+                           help="the deadline has passed: tell those who did not submit")
 
-    def handle(self, *args, campaign, days, **options):
+    def handle(self, *args, campaign, days=None, passed=False, **options):
         found = Campaign.objects.filter(slug=campaign).first()
         if found is None:
             raise CommandError(f"no campaign {campaign!r}")
         try:
-            n = services.deadline_approaching(campaign=found, days=days)
+            if passed:
+                n = services.deadline_passed(campaign=found)
+            else:
+                n = services.deadline_approaching(campaign=found, days=days)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         self.stdout.write(self.style.SUCCESS(
