@@ -14,6 +14,8 @@ Environment variables (all optional for a local run):
   SITE_URL            the address of the site, for links in e-mails
   NOTIFY_RATE         e-mails per second per sender (0: no limit)
   NOTIFY_BATCH_SIZE   e-mails claimed and sent over one SMTP connection
+  QUANTRIET_FAST_PATHS  "0" turns off the one-statement check-in and submission (needed
+                      behind a connection pooler in transaction mode)
 """
 
 import os
@@ -105,7 +107,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Pages run short queries on big tables; PostgreSQL's JIT compilation (on by default
     # for queries it estimates as costly) added 40-50 ms to such a query and saved nothing.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# The one-statement check-in and submission (quantriet/core/fastpath.py) prepare their
+# statements on each connection: turn them off behind a pooler in transaction mode.
+QUANTRIET_FAST_PATHS = os.environ.get("QUANTRIET_FAST_PATHS", "1") != "0"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web process and the task worker share the file: WAL, a busy timeout and
     # IMMEDIATE transactions keep writers from failing with "database is locked".
     DATABASES["default"]["CONN_MAX_AGE"] = 0

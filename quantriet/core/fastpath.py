@@ -21,6 +21,7 @@ table, so the paths exist only with PostgreSQL and the database session engine.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -34,8 +35,14 @@ SESSION_ALIVE_SQL = ("EXISTS (SELECT 1 FROM django_session s WHERE s.session_key
 """A condition for the statements: the session the key is bound to is still alive."""
 
 
+NEVER_BY_COUNT = 1 << 30  # psycopg's prepare_threshold: only statements asked to be prepared
+
+
 def supported() -> bool:
-    return (connection.vendor == "postgresql"
+    """Whether the paths are on: PostgreSQL, sessions in the database, and not turned off
+    (``QUANTRIET_FAST_PATHS=0``, e.g. behind a pooler in transaction mode, which does
+    not keep prepared statements)."""
+    return (connection.vendor == "postgresql" and settings.QUANTRIET_FAST_PATHS
             and settings.SESSION_ENGINE == "django.contrib.sessions.backends.db")
 
 
@@ -69,13 +76,29 @@ def session_cookie(request: Any) -> str:
 
 
 def prepared_cursor() -> Any:
-    """A cursor that binds its parameters on the server, so that psycopg prepares a
-    statement run a few times on a connection (``prepare_threshold``) and PostgreSQL
-    stops planning it on every request -- planning such a statement costs more than
-    running it. Django's own cursors bind on the client, which never prepares. Wrapped
-    like Django's cursors, so that the statement is logged and counted as theirs are."""
+    """A cursor whose statements PostgreSQL prepares once per connection, so that it stops
+    planning them on every request -- planning such a statement costs more than running
+    it. Django's cursors bind parameters on the client and its connections never prepare
+    (``prepare_threshold`` is None, for the sake of connection poolers in transaction
+    mode; these paths need direct, persistent connections, see docs/production.md).
+    Wrapped like Django's cursors, so that the statement is logged and counted as theirs
+    are."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:  # None turns preparing off, even when asked for;
+        raw.prepare_threshold = NEVER_BY_COUNT  # Django's own cursors never prepare anyway
+    wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
+    return wrapper(_preparing_cursor()(raw), connection)
+
+
+@functools.cache
+def _preparing_cursor() -> Any:
     import psycopg
 
-    connection.ensure_connection()
-    wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
-    return wrapper(psycopg.Cursor(connection.connection), connection)
+    class Preparing(psycopg.Cursor):  # binds on the server and prepares at first use
+        def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None,
+                    binary: bool | None = None) -> Any:
+            return super().execute(query, params, prepare=True if prepare is None else prepare,
+                                   binary=binary)
+
+    return Preparing

@@ -198,3 +198,25 @@ def test_the_reviewer_is_picked_as_the_policy_counts(rep):
     if quick.supported():  # the statement, then the copy check queued
         assert len(queries) == 2 and "WITH who" in queries[0]
     assert counters.differences(rep.campaign.pk) == []
+
+
+def test_the_statement_is_prepared_at_its_first_run(rep):
+    """PostgreSQL plans it once per connection (Django's connections never prepare)."""
+    user("cham", reviewer=rep.org.bd)
+    c = _client(rep.authors["a"])
+    status, _, _ = _submit(c, rep, _key(c, rep))
+    assert status == 200
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                           ["%INSERT INTO reports_version%"])
+            assert cursor.fetchone()[0] == 1
+
+
+def test_the_paths_can_be_turned_off(rep, settings):
+    settings.QUANTRIET_FAST_PATHS = False  # e.g. behind a pooler in transaction mode
+    user("cham", reviewer=rep.org.bd)
+    c = _client(rep.authors["a"])
+    assert _key(c, rep) == "" and not quick.supported()
+    status, answer, queries = _submit(c, rep, "")
+    assert status == 200 and answer["version"] == 1 and len(queries) > 2
