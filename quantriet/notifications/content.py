@@ -30,6 +30,11 @@ def subject(kind: str, ctx: dict[str, Any]) -> str:
     if kind == Kind.DEADLINE_PASSED:
         return _("The deadline for your report for “%(campaign)s” has passed") % {
             "campaign": campaign}
+    if kind == Kind.REVIEW_BACKLOG:
+        n = int(ctx.get("count", 0))
+        return ngettext("%(n)s report for “%(campaign)s” is waiting for your review",
+                        "%(n)s reports for “%(campaign)s” are waiting for your review", n) % {
+            "n": n, "campaign": campaign}
     if kind == Kind.REPORT_REMINDER:
         return _("Reminder: please submit your report for “%(campaign)s”") % {
             "campaign": campaign}
@@ -70,6 +75,15 @@ def paragraphs(kind: str, ctx: dict[str, Any]) -> list[str]:
             _("A late report is still accepted; it is marked late.")
             if ctx.get("late_accepted") else
             _("Late reports are not accepted; ask your managing unit for an extension."),
+        ]
+    if kind == Kind.REVIEW_BACKLOG:
+        n = int(ctx.get("count", 0))
+        return [
+            ngettext("%(n)s personal learning report of the campaign “%(campaign)s” assigned "
+                     "to you is waiting for review.",
+                     "%(n)s personal learning reports of the campaign “%(campaign)s” assigned "
+                     "to you are waiting for review.", n) % {"n": n, "campaign": campaign},
+            _("The oldest was submitted on %(date)s.") % {"date": ctx.get("oldest", "")},
         ]
     if kind == Kind.REPORT_REMINDER:
         out = [_("%(unit)s reminds you that your personal learning report for the campaign "

@@ -31,6 +31,7 @@ class Kind(models.TextChoices):
     DEADLINE_SOON = "deadline_soon", _("report deadline approaching")
     DEADLINE_PASSED = "deadline_passed", _("report deadline passed")
     REPORT_REMINDER = "report_reminder", _("reminder from the unit to submit the report")
+    REVIEW_BACKLOG = "review_backlog", _("reports waiting for your review (daily digest)")
 
 
 MANDATORY = frozenset({Kind.REPORT_RETURNED, Kind.REPORT_GRADED, Kind.DEADLINE_PASSED})

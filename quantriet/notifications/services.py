@@ -573,3 +573,36 @@ def remind_non_submitters(*, campaign: Campaign, unit: Any, actor: Any,
     record("notifications.remind", campaign, actor=actor, unit_path=unit.path,
            unit=unit.pk, notices=total)
     return total
+
+
+def review_backlogs(*, campaign: Campaign, today: dt.date | None = None) -> int:
+    """The daily digest of every reviewer holding reports that wait for review: how many,
+    and since when (optional kind). Once per reviewer, campaign and day. Returns the number
+    of reviewers told."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count, Min
+    from django.urls import reverse
+
+    from quantriet.reports.models import Report
+
+    today = today or timezone.localdate()
+    waiting = (Report.objects.filter(campaign=campaign, status=Report.Status.SUBMITTED,
+                                     reviewer__isnull=False)
+               .order_by().values("reviewer").annotate(n=Count("id"),
+                                                       oldest=Min("submitted_at")))
+    counts = {row["reviewer"]: row for row in waiting}
+    users = get_user_model().objects.filter(pk__in=list(counts)).select_related("person")
+    url = reverse("reports:queue", args=[campaign.slug])
+    told = 0
+    for reviewer in users:
+        row = counts[reviewer.pk]
+        ctx = {"campaign": campaign.title, "count": row["n"],
+               "oldest": timezone.localtime(row["oldest"]).strftime("%d/%m/%Y")}
+        with transaction.atomic():
+            enqueue(kind=Kind.REVIEW_BACKLOG, event=f"campaign:{campaign.pk}:{today}",
+                    recipients=[recipient_of_user(reviewer)], context=ctx,
+                    campaign=campaign, target=campaign, url=url, schedule=False)
+        told += 1
+    if told:
+        transaction.on_commit(lambda: schedule_sending(2))
+    return told

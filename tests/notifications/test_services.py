@@ -269,3 +269,21 @@ def test_deadline_passed_is_mandatory_and_once(rep, smtp):
     assert sorted(m.to[0] for m in smtp.messages) == ["dvb@example.org", "dvc@example.org"]
     body = _plain(smtp.messages[0].msg)
     assert "chưa được nộp" in body and "vẫn được nhận" in body
+
+
+def test_reviewer_backlog_digest_once_a_day(rep, smtp):
+    first = user("cham1", reviewer=rep.org.bd)
+    second = user("cham2", reviewer=rep.org.bd)
+    for key in ("a", "b", "c"):  # balanced: first, second, first
+        reports.submit(participant=rep.part[key], text=TEXT, actor=rep.authors[key])
+    call_command("notify-digests", "--campaign", "nq")
+    call_command("notify-digests")
+    services.send_batch()
+    got = {m.to[0]: m.msg for m in smtp.messages}
+    assert set(got) == {"cham1@example.org", "cham2@example.org"}
+    assert got["cham1@example.org"]["Subject"] == (
+        "2 bài thu hoạch đợt “Học tập Nghị quyết” đang chờ đồng chí chấm")
+    assert "Bài sớm nhất được nộp ngày" in _plain(got["cham2@example.org"])
+    assert Notification.objects.filter(user=first, kind=Kind.REVIEW_BACKLOG,
+                                       channel=Channel.IN_APP).count() == 1
+    assert Notification.objects.filter(user=second, channel=Channel.IN_APP).count() == 1
