@@ -1,10 +1,13 @@
-"""What the HTTP benchmarks (checkin.py, submit.py) share: their scratch PostgreSQL
-database, a granian server process, logged-in sessions written into the session table,
+"""What the benchmarks that build their own PostgreSQL database share (checkin.py,
+submit.py, progress.py): the database options and the scratch database with the demo
+organisation, a granian server process, logged-in sessions written into the session table,
 CPU accounting from /proc and percentiles."""
 
 from __future__ import annotations
 
+import argparse
 import http.client
+import io
 import os
 import secrets
 import socket
@@ -15,6 +18,32 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+
+
+def database_args(p: argparse.ArgumentParser, name: str) -> None:
+    """``--pg``, ``--db`` (default ``name``), ``--reuse`` and ``--drop``."""
+    p.add_argument("--pg", default=os.environ.get("PG_URL", "postgres://postgres@127.0.0.1:5432"),
+                   help="PostgreSQL server (without the database name)")
+    p.add_argument("--db", default=name, help="database name")
+    p.add_argument("--reuse", action="store_true",
+                   help="use the database if it is already prepared (else rebuild it)")
+    p.add_argument("--drop", action="store_true", help="drop the database afterwards")
+
+
+def migrate_and_demo(scale: str) -> dict[str, float]:
+    """Migrate the (configured) database and load the demo organisation at ``scale`` if it
+    has no units yet; ``{"demo_s": seconds}`` when it was loaded."""
+    from django.core.management import call_command
+
+    from quantriet.org.models import Unit
+
+    quiet = {"stdout": io.StringIO(), "stderr": io.StringIO()}
+    call_command("migrate", verbosity=0, **quiet)
+    if Unit.objects.exists():
+        return {}
+    t = time.perf_counter()
+    call_command("demo", scale=scale, no_campaign=True, verbosity=0, **quiet)
+    return {"demo_s": round(time.perf_counter() - t, 1)}
 
 
 def start_server(*, port: int, database_url: str, secret_key: str, workers: int,

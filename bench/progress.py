@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import io
 import json
 import os
 import random
@@ -42,9 +41,11 @@ from typing import Any
 from _http import (
     HOST,
     ROOT,
+    database_args,
     drop_database,
     ensure_database,
     free_port,
+    migrate_and_demo,
     ms,
     sessions,
     start_server,
@@ -57,12 +58,7 @@ SECRET_KEY = "bench-progress-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--pg", default=os.environ.get("PG_URL", "postgres://postgres@127.0.0.1:5432"),
-                   help="PostgreSQL server (without the database name)")
-    p.add_argument("--db", default="qt_bench_progress", help="database name")
-    p.add_argument("--reuse", action="store_true",
-                   help="use the database if it is already prepared (else rebuild it)")
-    p.add_argument("--drop", action="store_true", help="drop the database afterwards")
+    database_args(p, "qt_bench_progress")
     p.add_argument("--scale", default="medium", choices=["small", "medium", "full"])
     p.add_argument("--workers", type=int, default=2, help="granian worker processes")
     p.add_argument("--repeat", type=int, default=20, help="timed requests per page")
@@ -73,7 +69,6 @@ def parse_args() -> argparse.Namespace:
 
 def prepare(args: argparse.Namespace) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -83,13 +78,7 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
     from quantriet.progress import services
     from quantriet.reports.services import policy_for
 
-    quiet = {"stdout": io.StringIO(), "stderr": io.StringIO()}
-    call_command("migrate", verbosity=0, **quiet)
-    timings: dict[str, float] = {}
-    if not Unit.objects.exists():
-        t = time.perf_counter()
-        call_command("demo", scale=args.scale, no_campaign=True, verbosity=0, **quiet)
-        timings["demo_s"] = round(time.perf_counter() - t, 1)
+    timings = migrate_and_demo(args.scale)
     campaign = Campaign.objects.filter(slug=SLUG).first()
     if campaign is None:
         t = time.perf_counter()

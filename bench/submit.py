@@ -44,7 +44,6 @@ import argparse
 import contextlib
 import hashlib
 import http.client
-import io
 import json
 import multiprocessing as mp
 import os
@@ -62,9 +61,11 @@ from _http import (
     ROOT,
     cpu_snapshot,
     cpu_use,
+    database_args,
     drop_database,
     ensure_database,
     free_port,
+    migrate_and_demo,
     ms,
     sessions,
     start_server,
@@ -98,12 +99,7 @@ OPENINGS = ("Thứ nhất,", "Thứ hai,", "Bên cạnh đó,", "Ngoài ra,", "Q
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--pg", default=os.environ.get("PG_URL", "postgres://postgres@127.0.0.1:5432"),
-                   help="PostgreSQL server (without the database name)")
-    p.add_argument("--db", default="qt_bench_submit", help="database name")
-    p.add_argument("--reuse", action="store_true",
-                   help="use the database if it is already prepared (else rebuild it)")
-    p.add_argument("--drop", action="store_true", help="drop the database afterwards")
+    database_args(p, "qt_bench_submit")
     p.add_argument("--scale", default="small", choices=["small", "medium", "full"])
     p.add_argument("--participants", type=int, default=18_000,
                    help="participants on the roster (each submits at most once)")
@@ -135,19 +131,11 @@ def parse_args() -> argparse.Namespace:
 
 def prepare(args: argparse.Namespace) -> dict[str, Any]:
     """The organisation, campaign, roster, accounts and reviewers (skipped when present)."""
-    from django.core.management import call_command
     from django.db import connection, transaction
 
     from quantriet.campaigns.models import Campaign
-    from quantriet.org.models import Unit
 
-    quiet = {"stdout": io.StringIO(), "stderr": io.StringIO()}
-    call_command("migrate", verbosity=0, **quiet)
-    timings: dict[str, float] = {}
-    if not Unit.objects.exists():
-        t = time.perf_counter()
-        call_command("demo", scale=args.scale, no_campaign=True, verbosity=0, **quiet)
-        timings["demo_s"] = round(time.perf_counter() - t, 1)
+    timings = migrate_and_demo(args.scale)
     campaign = Campaign.objects.filter(slug=SLUG).first()
     if (campaign is None or campaign.participants.count() != args.participants
             or not campaign.participants.filter(person__user__isnull=False).exists()):
