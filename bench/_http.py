@@ -30,6 +30,22 @@ def database_args(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--drop", action="store_true", help="drop the database afterwards")
 
 
+def open_database(args: argparse.Namespace, secret_key: str,
+                  **env: str) -> tuple[str, bool]:
+    """Point Django at ``args.pg``/``args.db`` (created, or kept with ``--reuse`` when
+    prepared), with DEBUG off and ``env`` added, and set it up. Returns the database URL
+    and whether the database was reused."""
+    database_url = f"{args.pg}/{args.db}"
+    os.environ.update({"DATABASE_URL": database_url, "DEBUG": "0", "SECRET_KEY": secret_key,
+                       "DJANGO_SETTINGS_MODULE": "quantriet.settings", **env})
+    sys.path.insert(0, str(ROOT))
+    reused = ensure_database(args.pg, args.db, args.reuse)
+    import django
+
+    django.setup()
+    return database_url, reused
+
+
 def migrate_and_demo(scale: str) -> dict[str, float]:
     """Migrate the (configured) database and load the demo organisation at ``scale`` if it
     has no units yet; ``{"demo_s": seconds}`` when it was loaded."""

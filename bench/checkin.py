@@ -60,7 +60,6 @@ import heapq
 import http.client
 import json
 import multiprocessing as mp
-import os
 import random
 import secrets
 import statistics
@@ -73,15 +72,14 @@ from typing import Any
 
 from _http import (
     HOST,
-    ROOT,
     cpu_snapshot,
     cpu_use,
     database_args,
     drop_database,
-    ensure_database,
     free_port,
     migrate_and_demo,
     ms,
+    open_database,
     sessions,
     start_server,
     stop_server,
@@ -509,15 +507,7 @@ def time_board(port: int, session: str, rounds: int = 7) -> dict[str, Any]:
 
 def main() -> int:
     args = parse_args()
-    database_url = f"{args.pg}/{args.db}"
-    os.environ.update(DATABASE_URL=database_url, DEBUG="0", SECRET_KEY=SECRET_KEY,
-                      DJANGO_SETTINGS_MODULE="quantriet.settings")
-    sys.path.insert(0, str(ROOT))
-    reused = ensure_database(args.pg, args.db, args.reuse)
-
-    import django
-
-    django.setup()
+    database_url, reused = open_database(args, SECRET_KEY)
     from django.contrib.auth import get_user_model
     from django.db import connections
 

@@ -46,7 +46,6 @@ import hashlib
 import http.client
 import json
 import multiprocessing as mp
-import os
 import random
 import secrets
 import statistics
@@ -58,15 +57,14 @@ from typing import Any
 
 from _http import (
     HOST,
-    ROOT,
     cpu_snapshot,
     cpu_use,
     database_args,
     drop_database,
-    ensure_database,
     free_port,
     migrate_and_demo,
     ms,
+    open_database,
     sessions,
     start_server,
     stop_server,
@@ -476,16 +474,8 @@ def profile(campaign: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> int:
     args = parse_args()
-    database_url = f"{args.pg}/{args.db}"
-    os.environ.update(DATABASE_URL=database_url, DEBUG="0", SECRET_KEY=SECRET_KEY,
-                      ALLOWED_HOSTS=f"{HOST},testserver",
-                      DJANGO_SETTINGS_MODULE=args.settings)
-    sys.path.insert(0, str(ROOT))
-    reused = ensure_database(args.pg, args.db, args.reuse)
-
-    import django
-
-    django.setup()
+    database_url, reused = open_database(args, SECRET_KEY, ALLOWED_HOSTS=f"{HOST},testserver",
+                                         DJANGO_SETTINGS_MODULE=args.settings)
     from django.db import connections
 
     from quantriet.campaigns.models import Campaign
