@@ -162,9 +162,10 @@ def build_campaign(admin: Any, n_points: int) -> None:
     now = timezone.now()
     with connection.cursor() as cur:  # the whole organisation is on the roster
         cur.execute(
-            "INSERT INTO campaigns_participant (campaign_id, person_id, unit_id, source, "
-            "active, reason, pinned, created_at, updated_at) "
-            "SELECT %s, p.id, p.unit_id, 'rule', true, '', false, %s, %s FROM org_person p "
+            "INSERT INTO campaigns_participant (campaign_id, person_id, unit_id, sort_key, "
+            "source, active, reason, pinned, created_at, updated_at) "
+            "SELECT %s, p.id, p.unit_id, p.sort_key, 'rule', true, '', false, %s, %s "
+            "FROM org_person p "
             "JOIN org_unit u ON u.id = p.unit_id WHERE u.valid_to IS NULL ORDER BY p.id",
             [campaign.pk, now, now])
     levels = list(UnitLevel.objects.exclude(pk=top.level_id).values_list("code", flat=True))

@@ -51,11 +51,13 @@ def main(n: int = 2_000) -> None:
             campaign=campaign, code="BENCH-01", name="Điểm cầu thử nghiệm", host_unit=top,
             is_central=True, address="Số 1 phố Đinh Lễ, phường Tràng Tiền, Hà Nội",
             starts_at=start, ends_at=start + dt.timedelta(hours=3, minutes=30))
-        people = list(Person.objects.order_by("pk").values_list("pk", "unit_id")[:n])
+        people = list(Person.objects.order_by("pk")
+                      .values_list("pk", "unit_id", "sort_key")[:n])
         if len(people) < n:
             raise SystemExit(f"only {len(people)} members in the database")
         Participant.objects.bulk_create(
-            [Participant(campaign=campaign, person_id=pk, unit_id=unit) for pk, unit in people],
+            [Participant(campaign=campaign, person_id=pk, unit_id=unit, sort_key=key)
+             for pk, unit, key in people],
             batch_size=1000)
         parts = list(campaign.participants.values_list("pk", flat=True))
         Attendance.objects.bulk_create(

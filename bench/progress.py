@@ -90,10 +90,10 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
             with connection.cursor() as cur:
                 cur.execute("SELECT setseed(%s)", [(args.seed % 1000) / 1000])
                 cur.execute(
-                    "INSERT INTO campaigns_participant (campaign_id, person_id, unit_id, "
+                    "INSERT INTO campaigns_participant (campaign_id, person_id, unit_id, sort_key, "
                     "managing_unit_id, source, active, reason, pinned, created_at, "
-                    "updated_at) SELECT %s, p.id, p.unit_id, p.unit_id, 'rule', true, '', "
-                    "false, %s, %s FROM org_person p JOIN org_unit u ON u.id = p.unit_id "
+                    "updated_at) SELECT %s, p.id, p.unit_id, p.sort_key, p.unit_id, 'rule', "
+                    "true, '', false, %s, %s FROM org_person p JOIN org_unit u ON u.id = p.unit_id "
                     "WHERE u.valid_to IS NULL ORDER BY p.id", [campaign.pk, now, now])
                 cur.execute(
                     "INSERT INTO conference_bridgepoint (campaign_id, code, name, "

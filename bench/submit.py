@@ -185,10 +185,10 @@ def build_campaign(args: argparse.Namespace) -> None:
         # members without an account, in a fixed pseudo-random order; each managed by the
         # parent of their unit (the default routing)
         cur.execute(
-            "INSERT INTO campaigns_participant (campaign_id, person_id, unit_id, "
+            "INSERT INTO campaigns_participant (campaign_id, person_id, unit_id, sort_key, "
             "managing_unit_id, source, active, reason, pinned, created_at, updated_at) "
-            "SELECT %s, p.id, p.unit_id, COALESCE(u.parent_id, u.id), 'rule', true, '', "
-            "false, %s, %s FROM org_person p JOIN org_unit u ON u.id = p.unit_id "
+            "SELECT %s, p.id, p.unit_id, p.sort_key, COALESCE(u.parent_id, u.id), 'rule', "
+            "true, '', false, %s, %s FROM org_person p JOIN org_unit u ON u.id = p.unit_id "
             "WHERE u.valid_to IS NULL AND p.user_id IS NULL "
             "ORDER BY md5(p.id::text) LIMIT %s",
             [campaign.pk, now, now, args.participants])

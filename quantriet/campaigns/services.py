@@ -359,9 +359,9 @@ def apply_roster(*, campaign: Campaign, actor: Any, on: dt.date | None = None) -
         through = Participant.rules.through._meta.db_table
         with connection.cursor() as cur:
             cur.execute(
-                "INSERT INTO campaigns_participant (campaign_id, person_id, unit_id, source, "
-                "active, reason, pinned, created_at, updated_at) "
-                "SELECT %s, per.id, per.unit_id, 'rule', %s, '', %s, %s, %s "
+                "INSERT INTO campaigns_participant (campaign_id, person_id, unit_id, sort_key, "
+                "source, active, reason, pinned, created_at, updated_at) "
+                "SELECT %s, per.id, per.unit_id, per.sort_key, 'rule', %s, '', %s, %s, %s "
                 "FROM (SELECT DISTINCT person_id FROM qt_elig) e "
                 "JOIN org_person per ON per.id = e.person_id "
                 "WHERE NOT EXISTS (SELECT 1 FROM campaigns_participant p "
@@ -521,8 +521,9 @@ def add_participant(*, campaign: Campaign, person: Person, reason: str, actor: A
     source = Participant.Source.SUBSTITUTE if substitute_for else Participant.Source.MANUAL
     participant, created = Participant.objects.get_or_create(
         campaign=campaign, person=person,
-        defaults={"unit": person.unit, "source": source, "reason": reason, "pinned": True,
-                  "changed_by": _user(actor), "substitute_for": substitute_for},
+        defaults={"unit": person.unit, "sort_key": person.sort_key, "source": source,
+                  "reason": reason, "pinned": True, "changed_by": _user(actor),
+                  "substitute_for": substitute_for},
     )
     if not created:
         participant = Participant.objects.select_for_update().get(pk=participant.pk)

@@ -142,10 +142,11 @@ def rollup(campaign: Campaign, unit: Unit, attendance_required: bool = False) ->
 
 def participant_ids(campaign: Campaign, unit: Unit) -> Any:
     """The ids of the active participants whose unit is ``unit``, in Vietnamese order (a
-    page of them is read by :func:`participants_by_id`: sorting only joins the people,
-    which the index of the roster by unit and the people's primary key serve)."""
+    page of them is read by :func:`participants_by_id`). The order key is the one frozen
+    on the roster row, so a page is a range of the index on (campaign, active, unit,
+    sort_key) and never joins or sorts the unit's members, however many there are."""
     return (Participant.objects.filter(campaign=campaign, unit=unit, active=True)
-            .order_by("person__sort_key", "pk").values_list("pk", flat=True))
+            .order_by("sort_key", "pk").values_list("pk", flat=True))
 
 
 def participants_by_id(ids: list[int]) -> list[Participant]:

@@ -15,7 +15,7 @@ from quantriet.progress import charts, counters, queries, services
 from quantriet.progress.models import ResultsReport, UnitProgress
 from quantriet.reports import services as reports
 from quantriet.reports.models import GradeLevel, Report
-from tests.factories import user
+from tests.factories import person, user
 from tests.permissions import check_matrix
 from tests.similarity.test_flags import ORIGINAL, OTHER
 
@@ -83,6 +83,37 @@ def test_drill_down_from_the_nation_to_a_person(busy):
     html = c.get(_url(busy, org.cs1)).content.decode()
     assert "Lê Văn An" in html and "Trần Thị Bình" in html  # the participants, with status
     assert 'id="participants"' in html
+
+
+def test_a_units_participants_in_name_order_from_the_roster_row(busy):
+    """The order key is frozen on the roster row (by apply_roster and add_participant),
+    so the list needs neither the people nor a sort of the whole unit."""
+    from django.db import connection
+
+    from quantriet.campaigns import services as campaigns
+
+    org, campaign = busy.org, busy.campaign
+    extra = person(org.cs1, "Nguyễn Thị Ánh")  # not a cadre: added by hand
+    campaigns.add_participant(campaign=campaign, person=extra, reason="Bổ sung",
+                              actor=busy.organiser)
+    rows = list(campaign.participants.filter(unit=org.cs1, active=True)
+                .select_related("person"))
+    assert extra.pk in {p.person_id for p in rows}
+    assert all(p.sort_key == p.person.sort_key != "" for p in rows)
+    ids = list(queries.participant_ids(campaign, org.cs1))
+    names = [p.person.full_name for p in queries.participants_by_id(ids)]
+    assert len(names) == len(rows) >= 3
+    assert names == [p.person.full_name for p in sorted(rows, key=lambda p: p.person.sort_key)]
+    assert names.index("Lê Văn An") < names.index("Nguyễn Thị Ánh") \
+        < names.index("Trần Thị Bình")  # given names first: An, Ánh, Bình
+    sql, params = queries.participant_ids(campaign, org.cs1)[:50].query.sql_with_params()
+    assert "org_person" not in sql
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SET enable_seqscan = off")
+            cur.execute("EXPLAIN " + sql, params)
+            plan = " ".join(r[0] for r in cur.fetchall())
+        assert "campaigns_part_unit_sort" in plan
 
 
 def test_own_participants_of_an_upper_unit_are_a_line(busy):
