@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -38,7 +39,22 @@ def subject(kind: str, ctx: dict[str, Any]) -> str:
     if kind == Kind.REPORT_REMINDER:
         return _("Reminder: please submit your report for “%(campaign)s”") % {
             "campaign": campaign}
+    if kind == Kind.LAGGING_UNITS:
+        n = len(ctx.get("units", []))
+        return ngettext("%(n)s unit of %(unit)s is lagging in “%(campaign)s”",
+                        "%(n)s units of %(unit)s are lagging in “%(campaign)s”", n) % {
+            "n": n, "unit": ctx.get("unit", ""), "campaign": campaign}
+    if kind == Kind.ESCALATION:
+        return _("%(unit)s is still below %(threshold)s %% in “%(campaign)s” after the "
+                 "deadline") % {"unit": ctx.get("name", ""),
+                                "threshold": ctx.get("threshold", ""), "campaign": campaign}
     return str(Kind(kind).label) if kind in Kind.values else kind
+
+
+def _rate_line(line: dict[str, Any]) -> str:
+    return _("%(name)s: %(rate)s %% (%(submitted)s/%(owing)s reports submitted)") % {
+        "name": line.get("name", ""), "rate": number_format(line.get("rate", 0), 1),
+        "submitted": line.get("submitted", 0), "owing": line.get("owing", 0)}
 
 
 def paragraphs(kind: str, ctx: dict[str, Any]) -> list[str]:
@@ -92,4 +108,27 @@ def paragraphs(kind: str, ctx: dict[str, Any]) -> list[str]:
         if ctx.get("deadline"):
             out.append(_("The deadline is %(date)s.") % {"date": ctx["deadline"]})
         return out
+    if kind == Kind.LAGGING_UNITS:
+        units = ctx.get("units", [])
+        return [
+            ngettext("In the campaign “%(campaign)s”, %(n)s child unit of %(unit)s has "
+                     "submitted reports for fewer than %(threshold)s %% of those who must "
+                     "submit:",
+                     "In the campaign “%(campaign)s”, %(n)s child units of %(unit)s have "
+                     "submitted reports for fewer than %(threshold)s %% of those who must "
+                     "submit:", len(units))
+            % {"campaign": campaign, "n": len(units), "unit": ctx.get("unit", ""),
+               "threshold": ctx.get("threshold", "")},
+            "\n".join(f"– {_rate_line(line)}" for line in units),
+        ]
+    if kind == Kind.ESCALATION:
+        return [
+            _("The deadline for personal learning reports of the campaign “%(campaign)s” "
+              "was %(date)s, and %(unit)s is still below %(threshold)s %%:") % {
+                "campaign": campaign, "date": ctx.get("deadline", ""),
+                "unit": ctx.get("name", ""), "threshold": ctx.get("threshold", "")},
+            _rate_line(ctx),
+            _("You receive this notice as a head of %(parent)s, the unit above it.") % {
+                "parent": ctx.get("parent", "")},
+        ]
     return []

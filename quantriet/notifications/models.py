@@ -32,10 +32,16 @@ class Kind(models.TextChoices):
     DEADLINE_PASSED = "deadline_passed", _("report deadline passed")
     REPORT_REMINDER = "report_reminder", _("reminder from the unit to submit the report")
     REVIEW_BACKLOG = "review_backlog", _("reports waiting for your review (daily digest)")
+    LAGGING_UNITS = "lagging_units", _("child units lagging behind (daily digest for unit heads)")
+    ESCALATION = "escalation", _("a unit below the threshold after the deadline")
+    INVITATION = "invitation", _("invitation to the conference")
+    CONFERENCE_SOON = "conference_soon", _("conference reminder")
 
 
-MANDATORY = frozenset({Kind.REPORT_RETURNED, Kind.REPORT_GRADED, Kind.DEADLINE_PASSED})
-"""Notices about a person's own report: sent whatever their preferences say."""
+MANDATORY = frozenset({Kind.REPORT_RETURNED, Kind.REPORT_GRADED, Kind.DEADLINE_PASSED,
+                       Kind.ESCALATION, Kind.INVITATION})
+"""Notices about a person's own report or duty (an invitation; a unit of one's subtree still
+below the threshold after the deadline): sent whatever their preferences say."""
 OPTIONAL = frozenset(set(Kind) - MANDATORY)
 """Reminders and courtesy notices a person may opt out of."""
 

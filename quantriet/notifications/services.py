@@ -47,6 +47,7 @@ from quantriet.notifications.models import (
     Notification,
     Preference,
 )
+from quantriet.org import tree
 
 log = logging.getLogger(__name__)
 
@@ -603,6 +604,131 @@ def review_backlogs(*, campaign: Campaign, today: dt.date | None = None) -> int:
                     recipients=[recipient_of_user(reviewer)], context=ctx,
                     campaign=campaign, target=campaign, url=url, schedule=False)
         told += 1
+    if told:
+        transaction.on_commit(lambda: schedule_sending(2))
+    return told
+
+
+# ---------------------------------------------------------------- unit heads
+
+HEAD_ROLES = ("unit_admin", "organiser")
+"""A unit's heads, for the digests and escalations about its child units: the accounts
+holding one of these grants at the unit itself (those above have their own units)."""
+
+
+def heads_of(unit_ids: Iterable[int]) -> dict[int, list[Any]]:
+    """The heads of each unit (accounts with a head role granted at the unit itself)."""
+    from quantriet.org.models import Grant
+
+    out: dict[int, list[Any]] = {}
+    grants = (Grant.objects.filter(unit_id__in=list(unit_ids), role__in=HEAD_ROLES,
+                                   user__is_active=True)
+              .select_related("user", "user__person").order_by("unit_id", "user_id"))
+    for g in grants:
+        users = out.setdefault(g.unit_id, [])
+        if all(u.pk != g.user_id for u in users):
+            users.append(g.user)
+    return out
+
+
+def _attendance_required(campaign: Campaign) -> bool:
+    """What the progress dashboard counts as "must submit" (read as the dashboard does)."""
+    from quantriet.reports.models import ReportPolicy
+
+    policy = ReportPolicy.objects.filter(campaign=campaign).first()
+    return bool(policy and policy.attendance_required)
+
+
+def _unit_line(unit: Any, totals: Any) -> dict[str, Any]:
+    return {"name": unit.name, "code": unit.code, "submitted": totals.submitted,
+            "owing": totals.owing, "rate": round(totals.submitted_rate * 100, 1)}
+
+
+def lagging_digests(*, campaign: Campaign, today: dt.date | None = None) -> int:
+    """The daily digest of every unit head whose child units lag: the child units the
+    progress dashboard of their unit highlights (``queries.lagging_children``), worst
+    first, with their rates (optional kind). Once per head, unit, campaign and day.
+    Returns the number of digests offered."""
+    from django.urls import reverse
+
+    from quantriet.org.models import Unit
+    from quantriet.progress import queries
+
+    today = today or timezone.localdate()
+    required = _attendance_required(campaign)
+    owner = campaign.owner_unit
+    heads = heads_of(Unit.objects.filter(tree.subtree_q(owner.path))
+                     .filter(grants__role__in=HEAD_ROLES).values_list("pk", flat=True))
+    units = Unit.objects.filter(pk__in=list(heads)).order_by("path")
+    told = 0
+    for unit in units:
+        lagging = queries.lagging_children(queries.rollup(campaign, unit, required))
+        if not lagging:
+            continue
+        ctx = {"campaign": campaign.title, "unit": unit.name,
+               "threshold": round(queries.LAGGING_BELOW * 100),
+               "units": [_unit_line(line.unit, line.totals) for line in lagging]}
+        with transaction.atomic():
+            told += enqueue(kind=Kind.LAGGING_UNITS,
+                            event=f"campaign:{campaign.pk}:{today}:unit{unit.pk}",
+                            recipients=[recipient_of_user(u) for u in heads[unit.pk]],
+                            context=ctx, campaign=campaign, target=unit,
+                            url=reverse("progress:unit", args=[campaign.slug, unit.code]),
+                            schedule=False)
+    if told:
+        transaction.on_commit(lambda: schedule_sending(2))
+    return told
+
+
+def escalations(*, campaign: Campaign, today: dt.date | None = None) -> int:
+    """After the deadline, every unit of the campaign's tree still lagging (below
+    ``queries.LAGGING_BELOW``, as the dashboard shows it) is reported to the heads of its
+    parent unit -- or, when the parent has none, of the nearest unit above it inside the
+    campaign's tree that has (mandatory kind: it is their duty). Once per unit, campaign
+    and recipient. Returns the number of notices offered."""
+    from django.urls import reverse
+
+    from quantriet.org.models import Unit
+    from quantriet.progress import queries
+    from quantriet.progress.models import COUNTERS, UnitProgress
+
+    deadline = _deadline_of(campaign)
+    if (today or timezone.localdate()) <= deadline:
+        raise ValidationError(_("The deadline has not passed yet."))
+    required = _attendance_required(campaign)
+    owner = campaign.owner_unit
+    rows = (UnitProgress.objects.filter(campaign=campaign)
+            .filter(tree.subtree_q(owner.path, "unit__path")).exclude(unit=owner)
+            .select_related("unit").order_by("unit__path"))
+    below = []
+    for row in rows:
+        totals = queries.Totals(attendance_required=required)
+        totals.add({k: getattr(row, k) for k in COUNTERS})
+        if totals.lagging:
+            below.append((row.unit, totals))
+    if not below:
+        return 0
+    above = {a for unit, _t in below for a in tree.ancestor_paths(unit.path)
+             if a.startswith(owner.path)}
+    by_path = {u.path: u for u in Unit.objects.filter(path__in=above)}
+    heads = heads_of(u.pk for u in by_path.values())
+    told = 0
+    for unit, totals in below:
+        parents = [by_path[p] for p in reversed(tree.ancestor_paths(unit.path))
+                   if p in by_path and heads.get(by_path[p].pk)]
+        if not parents:
+            continue
+        parent = parents[0]
+        ctx = {"campaign": campaign.title, "parent": parent.name,
+               "deadline": deadline.strftime("%d/%m/%Y"),
+               "threshold": round(queries.LAGGING_BELOW * 100), **_unit_line(unit, totals)}
+        with transaction.atomic():
+            told += enqueue(kind=Kind.ESCALATION,
+                            event=f"campaign:{campaign.pk}:unit{unit.pk}",
+                            recipients=[recipient_of_user(u) for u in heads[parent.pk]],
+                            context=ctx, campaign=campaign, target=unit,
+                            url=reverse("progress:unit", args=[campaign.slug, unit.code]),
+                            schedule=False)
     if told:
         transaction.on_commit(lambda: schedule_sending(2))
     return told

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from quantriet.progress.queries import Point
+from quantriet.progress.queries import LAGGING_BELOW, Point
 
 WIDTH = 640
 COLOURS = ("#1b7f3b", "#4c9f38", "#a3c93a", "#f2b134", "#e8743b", "#d64545", "#8e44ad",
@@ -50,7 +50,7 @@ def completion(bars: Sequence[Bar], title: str) -> SafeString:
     for i, bar in enumerate(bars):
         y = i * row + 4
         rate = bar.rate or 0.0
-        colour = "#d64545" if rate < 0.5 else "#f2b134" if rate < 0.8 else "#1b7f3b"
+        colour = "#d64545" if rate < LAGGING_BELOW else "#f2b134" if rate < 0.8 else "#1b7f3b"
         label = format_html('<text x="{}" y="{}" class="label">{}</text>', left - 6, y + 13,
                             _short(bar.label))
         if bar.url:

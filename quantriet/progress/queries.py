@@ -27,6 +27,12 @@ LIVE_LIMIT = 5_000
 timestamps of check-ins and reports; larger ones from the daily snapshots."""
 
 
+LAGGING_BELOW = 0.5
+"""A unit lags when fewer than this share of those who must submit have submitted a
+report. The one threshold of the dashboard's highlight, of its chart's red bars, of the
+unit heads' daily digest of lagging child units and of the escalation to the parent unit."""
+
+
 def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole > 0 else None
 
@@ -79,6 +85,12 @@ class Totals:
     @property
     def late_rate(self) -> float | None:
         return _rate(self.values["late"], self.values["submitted"])
+
+    @property
+    def lagging(self) -> bool:
+        """Below :data:`LAGGING_BELOW` (a unit with nobody who must submit does not lag)."""
+        rate = self.submitted_rate
+        return rate is not None and rate < LAGGING_BELOW
 
     @property
     def grades(self) -> list[int]:
@@ -138,6 +150,13 @@ def rollup(campaign: Campaign, unit: Unit, attendance_required: bool = False) ->
         lines.append(Line(children[unit_id], t))
         total.add(values)
     return Rollup(unit, total, lines)
+
+
+def lagging_children(roll: Rollup) -> list[Line]:
+    """The child units of a roll-up that lag, worst first (then by name): those the
+    dashboard's table highlights."""
+    return sorted((line for line in roll.lines if not line.own and line.totals.lagging),
+                  key=lambda line: (line.totals.submitted_rate, line.unit.name))
 
 
 def participant_ids(campaign: Campaign, unit: Unit) -> Any:

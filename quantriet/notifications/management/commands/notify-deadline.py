@@ -1,6 +1,7 @@
 """``quantriet notify-deadline --campaign SLUG --days N``: remind everyone who must submit a
 report to the campaign and has not that the deadline is N days away; ``--passed``: tell them
-that it has passed. Safe to run again: nobody gets the same notice twice (run it e.g. daily
+that it has passed; ``--escalate``: report the units still lagging to the heads of the unit
+above. Safe to run again: nobody gets the same notice twice (run it e.g. daily
 from cron with --days 7, then --days 1, then --passed)."""
 
 from django.core.exceptions import ValidationError
@@ -20,13 +21,18 @@ class Command(BaseCommand):
                            help="how many days before the deadline this reminder is")
         group.add_argument("--passed", action="store_true",
                            help="the deadline has passed: tell those who did not submit")
+        group.add_argument("--escalate", action="store_true",
+                           help="the deadline has passed: report the units still below the "
+                                "threshold to the heads of the unit above")
 
-    def handle(self, *args, campaign, days=None, passed=False, **options):
+    def handle(self, *args, campaign, days=None, passed=False, escalate=False, **options):
         found = Campaign.objects.filter(slug=campaign).first()
         if found is None:
             raise CommandError(f"no campaign {campaign!r}")
         try:
-            if passed:
+            if escalate:
+                n = services.escalations(campaign=found)
+            elif passed:
                 n = services.deadline_passed(campaign=found)
             else:
                 n = services.deadline_approaching(campaign=found, days=days)

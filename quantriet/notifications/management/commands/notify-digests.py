@@ -1,6 +1,7 @@
 """``quantriet notify-digests [--campaign SLUG]``: today's digest to every reviewer who has
-reports waiting for review, in the campaigns collecting reports (or one campaign). Run it
-daily from cron; running it again the same day sends nobody a second digest."""
+reports waiting for review, and to every unit head whose child units lag, in the campaigns
+collecting reports (or one campaign). Run it daily from cron; running it again the same day
+sends nobody a second digest."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -9,7 +10,8 @@ from quantriet.notifications import services
 
 
 class Command(BaseCommand):
-    help = "Queue today's backlog digest for the reviewers with reports waiting."
+    help = ("Queue today's backlog digest for the reviewers with reports waiting and the "
+            "digest of lagging child units for the unit heads.")
 
     def add_arguments(self, parser):
         parser.add_argument("--campaign", help="short name (slug) of one campaign")
@@ -23,4 +25,5 @@ class Command(BaseCommand):
                 raise CommandError(f"no campaign {campaign!r}")
         for c in campaigns:
             n = services.review_backlogs(campaign=c)
-            self.stdout.write(f"{c.slug}: {n} reviewer(s)")
+            heads = services.lagging_digests(campaign=c)
+            self.stdout.write(f"{c.slug}: {n} reviewer(s), {heads} lagging-unit digest(s)")
