@@ -95,7 +95,7 @@ def _cells_formatter(grades: int):
             "DECIMAL_SEPARATOR")) + " %"
 
     def cells(t: queries.Totals) -> SafeString:
-        low = t.submitted_rate is not None and t.submitted_rate < 0.5
+        low = t.lagging
         columns = [(n(t.invited), ""), (n(t.attended), ""), (n(t.excused), " hide-sm"),
                    (n(t.absent), " hide-sm"), (n(t.submitted), ""),
                    (pct(t.submitted_rate), " low" if low else ""), (n(t.late), " hide-sm"),
