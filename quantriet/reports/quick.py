@@ -17,7 +17,8 @@ until now, or new) becomes submitted with the text as its draft, routed to the m
 unit and assigned to its reviewer holding the fewest reports as ``services._pick`` counts
 them (lowest account id among equals); version 1 is stored with its SHA-256 and the
 client's reference; the progress counters of the participant's unit move
-(``counters.SUBMIT_SQL``). A report that already has a version, is not a draft or has an
+(``counters.SUBMIT_SQL``); the copy check of the version is queued (with the database task
+backend, by the statement itself: ``fastpath.queue_clause``). A report that already has a version, is not a draft or has an
 extension is left alone by its ``ON CONFLICT … WHERE``, and the full path answers.
 """
 
@@ -128,6 +129,9 @@ SELECT v.id, s.late, u.name
 """
 # (the progress clause is a constant of counters.py; every value is a parameter)
 SUBMIT_SQL = _STORE + counters.SUBMIT_SQL + _ANSWER
+# the same, with the copy check queued by the statement (database task backend)
+_QUEUE = fastpath.queue_clause("queued", "version", "version.id")
+SUBMIT_AND_QUEUE_SQL = _STORE + counters.SUBMIT_SQL + "," + _QUEUE + _ANSWER
 
 
 def submit(request: Any, slug: str) -> dict[str, Any] | None:
@@ -152,13 +156,16 @@ def submit(request: Any, slug: str) -> dict[str, Any] | None:
               "text": text, "words": words,
               "sha256": hashlib.sha256(text.encode()).hexdigest(),
               "ref": str(request.POST.get("client_ref") or "")[:64]}
+    from quantriet.similarity.tasks import check_version  # as services._check_for_copies
+
+    queue = fastpath.queue_params(check_version)
     with fastpath.prepared_cursor() as cursor:
-        cursor.execute(SUBMIT_SQL, params)
+        cursor.execute(SUBMIT_SQL if queue is None else SUBMIT_AND_QUEUE_SQL,
+                       params | (queue or {}))
         row = cursor.fetchone()
     if row is None:
         return None
     version_id, late, unit = row
-    from quantriet.similarity.tasks import check_version  # as services._check_for_copies
-
-    check_version.enqueue(version_id)
+    if queue is None:
+        check_version.enqueue(version_id)
     return {"version": version_id, "number": 1, "late": late, "unit": unit}

@@ -5,7 +5,6 @@ and the same rows."""
 
 import datetime as dt
 import re
-from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import connection
@@ -13,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from quantriet.progress import counters
 from quantriet.reports import quick, services
@@ -65,12 +65,9 @@ def test_the_page_gives_a_key_until_something_is_submitted(rep):
     assert _key(c, rep) == ""  # submitted: a resubmission takes the full path
 
 
-def test_one_statement_stores_what_the_full_path_stores(rep, monkeypatch,
+def test_one_statement_stores_what_the_full_path_stores(rep,
                                                         django_capture_on_commit_callbacks):
     r1, r2 = user("cham1", reviewer=rep.org.bd), user("cham2", reviewer=rep.org.bd)
-    queued = []
-    monkeypatch.setattr("quantriet.similarity.tasks.check_version",
-                        SimpleNamespace(enqueue=queued.append))
     # a: the full path (no key); b: the page's key
     cb = _client(rep.authors["b"])
     key = _key(cb, rep)
@@ -85,7 +82,16 @@ def test_one_statement_stores_what_the_full_path_stores(rep, monkeypatch,
     va, vb = Version.objects.get(report=a), Version.objects.get(report=b)
     assert _version(va) == _version(vb) and (va.client_ref, vb.client_ref) == ("r1", "r2")
     assert va.text == services.tidy_text(TEXT) and "\n\n" in va.text
-    assert sorted(queued) == [va.pk, vb.pk]  # both queue their copy check
+    # both queue their copy check, the statement with the row enqueue() writes
+    tasks = {t.args_kwargs["args"][0]: t for t in DBTaskResult.objects.all()}
+    assert sorted(tasks) == [va.pk, vb.pk]
+    assert all(t.args_kwargs == {"args": [v.pk], "kwargs": {}}
+               for v, t in ((va, tasks[va.pk]), (vb, tasks[vb.pk])))
+    skip = {"id", "args_kwargs", "enqueued_at"}
+    fields = [f.attname for f in DBTaskResult._meta.concrete_fields if f.attname not in skip]
+    assert [getattr(tasks[va.pk], f) for f in fields] == \
+        [getattr(tasks[vb.pk], f) for f in fields]
+    assert tasks[vb.pk].task.func.__name__ == "check_version"  # the worker can load it
     assert counters.differences(rep.campaign.pk) == []
     # the same request again (a retry): the full path finds the version by its reference
     status, answer, _ = _submit(cb, rep, key, client_ref="r2")
@@ -195,8 +201,9 @@ def test_the_reviewer_is_picked_as_the_policy_counts(rep):
     c = _client(rep.authors["c"])
     status, _, queries = _submit(c, rep, _key(c, rep))  # round-robin: r1 holds 2, r2 none
     assert status == 200 and Report.objects.get(participant=rep.part["c"]).reviewer == r2
-    if quick.supported():  # the statement, then the copy check queued
-        assert len(queries) == 2 and "WITH who" in queries[0]
+    if quick.supported():  # one statement, which also queues the copy check
+        assert len(queries) == 1 and "WITH who" in queries[0]
+        assert DBTaskResult._meta.db_table in queries[0]
     assert counters.differences(rep.campaign.pk) == []
 
 
