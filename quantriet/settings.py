@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "quantriet.reports",
     "quantriet.similarity",
     "quantriet.progress",
+    "quantriet.plans",
     "quantriet.notifications",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("reports/", include("quantriet.reports.urls")),
     path("copies/", include("quantriet.similarity.urls")),
     path("progress/", include("quantriet.progress.urls")),
+    path("plans/", include("quantriet.plans.urls")),
     path("notifications/", include("quantriet.notifications.urls")),
     path("admin/", admin.site.urls),
 ]

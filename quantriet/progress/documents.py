@@ -41,6 +41,9 @@ from quantriet.progress import queries
 from quantriet.reports.models import GradeLevel, ReportPolicy
 
 TITLE = "BÁO CÁO KẾT QUẢ HỌC TẬP, QUÁN TRIỆT"
+PLANS_TITLE = "KẾT QUẢ XÂY DỰNG VÀ THỰC HIỆN CHƯƠNG TRÌNH HÀNH ĐỘNG"
+PLANS_HEADER = ["STT", "Đơn vị", "Phải xây dựng", "Đã gửi", "Đã duyệt", "Số giải pháp",
+                "Đã hoàn thành", "Quá hạn"]
 
 
 def _pct(value: float | None) -> str:
@@ -71,6 +74,25 @@ class Table_:
                        "Vắng không lý do", "Dự thay", "Tỷ lệ dự (%)", "Phải nộp", "Đã nộp",
                        "Tỷ lệ nộp (%)", "Nộp muộn", "Đã chấm", *self.grades,
                        "Nghi sao chép"]
+        from quantriet.plans import queries as plan_queries
+
+        plans = plan_queries.rollup(campaign, unit)
+        self.plans = plans if plans.lines else None
+
+    def plan_rows(self) -> list[list[Any]]:
+        """The action plans' table (:func:`quantriet.plans.queries.rollup`), totals last;
+        empty when no plan of the subtree exists."""
+        if self.plans is None:
+            return []
+        out = []
+        for i, line in enumerate(self.plans.lines, 1):
+            name = (f"{line.unit.name} (kế hoạch của đơn vị)" if line.own else line.unit.name)
+            out.append([i, name, *self._plan_line(line.totals)])
+        return [*out, ["", "Tổng cộng", *self._plan_line(self.plans.totals)]]
+
+    @staticmethod
+    def _plan_line(t: Any) -> list[int]:
+        return [t.required, t.submitted, t.approved, t.measures, t.done, t.overdue]
 
     def line(self, t: queries.Totals) -> list[Any]:
         return [t.invited, t.attended, t.excused, t.absent, t.substitutes,
@@ -148,6 +170,25 @@ def results_xlsx(campaign: Campaign, unit: Unit, issued: dt.date | None = None,
         ws.column_dimensions[get_column_letter(c)].width = 12
     ws.row_dimensions[top].height = 45
     ws.freeze_panes = ws.cell(top + 1, 3)
+    plan_rows = table.plan_rows()
+    if plan_rows:
+        sheet = wb.create_sheet("Chương trình hành động")
+        sheet.cell(1, 1, PLANS_TITLE).font = Font(bold=True, size=12)
+        sheet.cell(2, 1, safe_cell(f"{unit.name} — {campaign.title}"))
+        for c, h in enumerate(PLANS_HEADER, 1):
+            cell = sheet.cell(4, c, h)
+            cell.font, cell.alignment = bold, center
+            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+        for r, values in enumerate(plan_rows, 5):
+            for c, value in enumerate(values, 1):
+                cell = sheet.cell(r, c, safe_cell(value))
+                cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+                if r == 4 + len(plan_rows):
+                    cell.font = bold
+        sheet.column_dimensions["A"].width = 6
+        sheet.column_dimensions["B"].width = 48
+        for c in range(3, len(PLANS_HEADER) + 1):
+            sheet.column_dimensions[get_column_letter(c)].width = 14
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -196,6 +237,24 @@ def results_pdf(campaign: Campaign, unit: Unit, issued: dt.date | None = None,
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
     ]))
     story += [grid, Spacer(1, 8 * mm)]
+    plan_rows = table.plan_rows()
+    if plan_rows:
+        plan_w = (page_w - name_w - 11 * mm) / (len(PLANS_HEADER) - 2)
+        plan_grid = Table(
+            [[Paragraph(markup(h), head) for h in PLANS_HEADER],
+             *[[str(v) if i != 1 else Paragraph(markup(str(v)), cell)
+                for i, v in enumerate(r)] for r in plan_rows]],
+            colWidths=[11 * mm, name_w, *([plan_w] * (len(PLANS_HEADER) - 2))], repeatRows=1)
+        plan_grid.setStyle(TableStyle([
+            ("FONT", (0, 0), (-1, -1), FONT, 7.5),
+            ("FONT", (0, -1), (-1, -1), FONT_BOLD, 7.5),
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("ALIGN", (2, 1), (-1, -1), "RIGHT"),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+        ]))
+        story += [Paragraph(PLANS_TITLE, center), Spacer(1, 3 * mm), plan_grid,
+                  Spacer(1, 8 * mm)]
     sign_left = ("<b><i>Nơi nhận:</i></b><br/>"
                  f"- {markup(parent or 'Cấp trên')};<br/>- Lưu: VT.")
     sign_right = "<b>TM. BAN THƯỜNG VỤ<br/>CHỦ TỊCH</b><br/><i>(Ký tên, đóng dấu)</i>"

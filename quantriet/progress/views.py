@@ -26,6 +26,7 @@ from quantriet.campaigns.models import Campaign
 from quantriet.org import tree
 from quantriet.org.managers import scope_paths
 from quantriet.org.models import Unit
+from quantriet.plans import dashboard as plan_dashboard
 from quantriet.progress import charts, documents, queries, services
 from quantriet.progress.models import ResultsReport
 from quantriet.reports.models import ReportPolicy
@@ -157,6 +158,7 @@ def unit_progress(request, slug, code):
         "time_chart": charts.over_time(series, totals.owing, deadline, labels,
                                        _("Progress over time")),
         "big": services.is_big(roll),
+        "plans": plan_dashboard.context(campaign, unit),
     }
     # how many: the own line's "invited" (the active participants whose unit is this one,
     # which is what participant_ids lists), so the pager needs no COUNT(*)

@@ -18,6 +18,7 @@ from django.utils.translation import pgettext_lazy
 from quantriet.campaigns.models import Campaign, Participant, Topic
 from quantriet.org.models import Unit
 from quantriet.reports.managers import ReportQuerySet
+from quantriet.reports.rounds import ReviewRoundBase, VersionBase
 
 
 class ReportPolicy(models.Model):
@@ -169,7 +170,7 @@ class Report(models.Model):
         return f"{self.participant.person} — {self.campaign}"
 
 
-class Version(models.Model):
+class Version(VersionBase):
     """One submitted version; never changed afterwards."""
 
     class Kind(models.TextChoices):
@@ -181,7 +182,6 @@ class Version(models.Model):
     # indexed by the unique (report, number) constraint
     report = models.ForeignKey(Report, models.CASCADE, related_name="versions",
                                db_index=False)
-    number = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.TEXT)
     text = models.TextField()
     words = models.PositiveIntegerField(default=0)
@@ -189,11 +189,6 @@ class Version(models.Model):
     filename = models.CharField(max_length=255, blank=True)
     size = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
-    client_ref = models.CharField(
-        max_length=64, blank=True,
-        help_text=_("Identifier sent by the browser, so that a repeated submission is "
-                    "stored once."))
-    submitted_at = models.DateTimeField()
     late = models.BooleanField(default=False)
 
     class Meta:
@@ -208,7 +203,7 @@ class Version(models.Model):
         return f"{self.report} v{self.number}"
 
 
-class Review(models.Model):
+class Review(ReviewRoundBase):
     """One round of review: a grade, or a return for revision, with comments."""
 
     class Outcome(models.TextChoices):
@@ -217,8 +212,6 @@ class Review(models.Model):
 
     report = models.ForeignKey(Report, models.CASCADE, related_name="reviews")
     version = models.ForeignKey(Version, models.CASCADE, related_name="reviews")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
-                                 related_name="+")
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     grade = models.ForeignKey(GradeLevel, models.PROTECT, null=True, blank=True,
                               related_name="+")
@@ -226,8 +219,6 @@ class Review(models.Model):
                               help_text=_("Points per rubric criterion (criterion id → "
                                           "points)."))
     total = models.PositiveSmallIntegerField(null=True, blank=True)
-    comments = models.TextField(_("comments"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["report", "created_at", "id"]

@@ -32,7 +32,7 @@ from quantriet.org import tree
 from quantriet.org.managers import can
 from quantriet.org.models import Grant, Unit
 from quantriet.progress import counters
-from quantriet.reports import extract
+from quantriet.reports import extract, rounds
 from quantriet.reports.managers import admin_unit_ids
 from quantriet.reports.models import (
     Criterion,
@@ -293,7 +293,7 @@ def submit(*, participant: Participant, actor: Any, text: str | None = None,
     except Report.DoesNotExist:  # the first submission creates it (see _store)
         existing = None
     if client_ref and existing is not None and existing.version_count:
-        done = existing.versions.filter(client_ref=client_ref[:64]).first()
+        done = rounds.repeated(existing.versions, client_ref)
         if done is not None:  # a retry of a stored submission
             return done
     kind, filename, data = Version.Kind.TEXT, "", b""
