@@ -48,6 +48,12 @@ def subject(kind: str, ctx: dict[str, Any]) -> str:
         return _("%(unit)s is still below %(threshold)s %% in “%(campaign)s” after the "
                  "deadline") % {"unit": ctx.get("name", ""),
                                 "threshold": ctx.get("threshold", ""), "campaign": campaign}
+    if kind == Kind.PLAN_RETURNED:
+        return _("The action plan of %(unit)s for “%(campaign)s” was returned for "
+                 "revision") % {"unit": ctx.get("unit", ""), "campaign": campaign}
+    if kind == Kind.PLAN_APPROVED:
+        return _("The action plan of %(unit)s for “%(campaign)s” was approved") % {
+            "unit": ctx.get("unit", ""), "campaign": campaign}
     return str(Kind(kind).label) if kind in Kind.values else kind
 
 
@@ -131,4 +137,16 @@ def paragraphs(kind: str, ctx: dict[str, Any]) -> list[str]:
             _("You receive this notice as a head of %(parent)s, the unit above it.") % {
                 "parent": ctx.get("parent", "")},
         ]
+    if kind in (Kind.PLAN_RETURNED, Kind.PLAN_APPROVED):
+        args = {"unit": ctx.get("unit", ""), "campaign": campaign}
+        if kind == Kind.PLAN_APPROVED:
+            return [_("The level above approved the action plan of %(unit)s for the campaign "
+                      "“%(campaign)s”. Record the follow-up of each measure on the plan's "
+                      "page as the work goes on.") % args]
+        out = [_("The level above returned the action plan of %(unit)s for the campaign "
+                 "“%(campaign)s” for revision.") % args]
+        if ctx.get("comments"):
+            out.append(_("The reviewer's comments:") + "\n" + ctx["comments"])
+        out.append(_("Revise the plan; the unit's head then submits it again."))
+        return out
     return []

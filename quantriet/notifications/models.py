@@ -36,10 +36,12 @@ class Kind(models.TextChoices):
     ESCALATION = "escalation", _("a unit below the threshold after the deadline")
     INVITATION = "invitation", _("invitation to the conference")
     CONFERENCE_SOON = "conference_soon", _("conference reminder")
+    PLAN_RETURNED = "plan_returned", _("the unit's action plan returned for revision")
+    PLAN_APPROVED = "plan_approved", _("the unit's action plan approved")
 
 
 MANDATORY = frozenset({Kind.REPORT_RETURNED, Kind.REPORT_GRADED, Kind.DEADLINE_PASSED,
-                       Kind.ESCALATION, Kind.INVITATION})
+                       Kind.ESCALATION, Kind.INVITATION, Kind.PLAN_RETURNED})
 """Notices about a person's own report or duty (an invitation; a unit of one's subtree still
 below the threshold after the deadline): sent whatever their preferences say."""
 OPTIONAL = frozenset(set(Kind) - MANDATORY)

@@ -363,7 +363,15 @@ def review(*, plan: Plan, actor: Any, outcome: str, comments: str = "") -> PlanR
     plan.save(update_fields=["status", "approved_at", "updated_at"])
     record(f"plans.review.{outcome}", plan, actor=actor, unit_path=plan.unit_path,
            version=version.number)
+    transaction.on_commit(lambda: _notify(result.pk))
     return result
+
+
+def _notify(review_id: int) -> None:
+    from quantriet.plans import notices
+
+    notices.plan_reviewed(PlanReview.objects.select_related(
+        "plan__campaign", "plan__unit").get(pk=review_id))
 
 
 # ---------------------------------------------------------------- follow-up

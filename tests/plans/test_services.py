@@ -7,6 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from quantriet.core.models import AuditEvent
+from quantriet.notifications.content import paragraphs, subject
+from quantriet.notifications.models import Notification
 from quantriet.org.models import UnitLevel
 from quantriet.plans import services
 from quantriet.plans.models import Measure, Plan, PlanReview, PlanVersion
@@ -144,3 +146,21 @@ def test_a_unit_without_required_plan_may_start_one(pl):
     plan = services.plan_for(campaign=pl.campaign, unit=pl.org.cs1, actor=pl.admin)
     assert plan.status == Plan.Status.DRAFT and not plan.required
     assert plan.review_unit == pl.org.bd and plan.unit_path == pl.org.cs1.path
+
+
+@pytest.mark.django_db(transaction=True)
+def test_review_notifies_the_units_admins_and_head(pl):
+    _measures(pl, pl.admin, 1)
+    services.submit(plan=pl.plan, actor=pl.head)
+    services.review(plan=pl.plan, actor=pl.parent, outcome="returned", comments="Bổ sung")
+    notes = Notification.objects.filter(channel="inapp")
+    assert set(notes.values_list("user__username", "kind")) == {
+        ("vanphong", "plan_returned"), ("chutich", "plan_returned")}
+    services.submit(plan=pl.plan, actor=pl.head)
+    services.review(plan=pl.plan, actor=pl.parent, outcome="approved")
+    assert notes.filter(kind="plan_approved").count() == 2
+    returned = notes.filter(kind="plan_returned").first()
+    assert returned.mandatory and returned.context["comments"] == "Bổ sung"
+    assert pl.org.cs1.name in subject("plan_returned", returned.context)
+    assert any("Bổ sung" in p for p in paragraphs("plan_returned", returned.context))
+    assert returned.url.endswith(f"/plans/nq/u/{pl.org.cs1.code}/")
