@@ -48,6 +48,13 @@ def subject(kind: str, ctx: dict[str, Any]) -> str:
         return _("%(unit)s is still below %(threshold)s %% in “%(campaign)s” after the "
                  "deadline") % {"unit": ctx.get("name", ""),
                                 "threshold": ctx.get("threshold", ""), "campaign": campaign}
+    if kind == Kind.INVITATION:
+        return _("Invitation: “%(campaign)s” at %(point)s") % {
+            "campaign": campaign, "point": ctx.get("point", "")}
+    if kind == Kind.CONFERENCE_SOON:
+        return _("Reminder: the conference of “%(campaign)s” at %(point)s starts at "
+                 "%(starts)s") % {"campaign": campaign, "point": ctx.get("point", ""),
+                                  "starts": ctx.get("starts", "")}
     if kind == Kind.PLAN_RETURNED:
         return _("The action plan of %(unit)s for “%(campaign)s” was returned for "
                  "revision") % {"unit": ctx.get("unit", ""), "campaign": campaign}
@@ -55,6 +62,17 @@ def subject(kind: str, ctx: dict[str, Any]) -> str:
         return _("The action plan of %(unit)s for “%(campaign)s” was approved") % {
             "unit": ctx.get("unit", ""), "campaign": campaign}
     return str(Kind(kind).label) if kind in Kind.values else kind
+
+
+def _place(ctx: dict[str, Any]) -> list[str]:
+    """The bridge point's lines: name and address, time, link of the stream."""
+    out = [_("Bridge point: %(point)s") % {"point": ctx.get("point", "")}
+           + (f" — {ctx['address']}" if ctx.get("address") else "")]
+    if ctx.get("starts"):
+        out.append(_("Session: %(starts)s") % {"starts": ctx["starts"]})
+    if ctx.get("stream"):
+        out.append(_("Online link: %(url)s") % {"url": ctx["stream"]})
+    return out
 
 
 def _rate_line(line: dict[str, Any]) -> str:
@@ -126,6 +144,20 @@ def paragraphs(kind: str, ctx: dict[str, Any]) -> list[str]:
             % {"campaign": campaign, "n": len(units), "unit": ctx.get("unit", ""),
                "threshold": ctx.get("threshold", "")},
             "\n".join(f"– {_rate_line(line)}" for line in units),
+        ]
+    if kind == Kind.INVITATION:
+        return [
+            _("You are invited to the conference of the campaign “%(campaign)s”.") % {
+                "campaign": campaign},
+            "\n".join(_place(ctx)),
+            _("Your participant number is %(n)s. Show the QR code of this message, or of "
+              "your invitation letter, at the check-in.") % {"n": ctx.get("number", "")},
+        ]
+    if kind == Kind.CONFERENCE_SOON:
+        return [
+            _("The conference of the campaign “%(campaign)s” you are invited to starts soon.")
+            % {"campaign": campaign},
+            "\n".join(_place(ctx)),
         ]
     if kind == Kind.ESCALATION:
         return [

@@ -18,6 +18,7 @@ sent again; only the one message whose sending finished while its mark had not c
 from __future__ import annotations
 
 import datetime as dt
+import email.message
 import email.policy
 import logging
 import smtplib
@@ -258,8 +259,10 @@ class _Message(mail.EmailMultiAlternatives):
 
 def message_for(note: Notification) -> mail.EmailMultiAlternatives:
     """The e-mail of a notice, in the recipient's language: plain text and HTML."""
+    qr_cid = (f"qr-{note.pk}@{_domain()}"
+              if note.kind == Kind.INVITATION and note.context.get("token") else "")
     with translation.override(note.language or settings.LANGUAGE_CODE):
-        ctx = {"note": note, "subject": subject(note.kind, note.context),
+        ctx = {"note": note, "qr_cid": qr_cid, "subject": subject(note.kind, note.context),
                "paragraphs": paragraphs(note.kind, note.context),
                "link": _absolute(note.url) if note.url else "",
                "optional": not note.mandatory,
@@ -271,7 +274,19 @@ def message_for(note: Notification) -> mail.EmailMultiAlternatives:
             to=[note.address],
             headers={"Message-ID": f"<notification-{note.pk}@{_domain()}>"})
         msg.attach_alternative(html, "text/html")
+        if qr_cid:
+            msg.attach(_qr_part(note.context["token"], qr_cid))
     return msg
+
+
+def _qr_part(token: str, cid: str) -> email.message.MIMEPart:
+    """The invitation's QR code as an inline PNG (the HTML shows it by its Content-ID)."""
+    from quantriet.notifications import qr
+
+    part = email.message.MIMEPart()
+    part.set_content(qr.png(token), maintype="image", subtype="png", disposition="inline",
+                     filename="qr.png", cid=f"<{cid}>")
+    return part
 
 
 def _absolute(url: str) -> str:
@@ -732,3 +747,92 @@ def escalations(*, campaign: Campaign, today: dt.date | None = None) -> int:
     if told:
         transaction.on_commit(lambda: schedule_sending(2))
     return told
+
+
+# ---------------------------------------------------------------- the conference
+
+
+def _point_context(campaign: Campaign, point: Any) -> dict[str, Any]:
+    starts = (timezone.localtime(point.starts_at).strftime("%H:%M %d/%m/%Y")
+              if point.starts_at else
+              campaign.conference_date.strftime("%d/%m/%Y") if campaign.conference_date
+              else "")
+    return {"campaign": campaign.title, "point": point.name, "address": point.address,
+            "starts": starts, "stream": point.stream_url}
+
+
+def _attendances(campaign: Campaign) -> Any:
+    from quantriet.conference.models import Attendance
+
+    return (Attendance.objects.filter(participant__campaign=campaign,
+                                      participant__active=True)
+            .select_related("participant__person__user", "point").order_by("point_id", "pk"))
+
+
+def invitations(*, campaign: Campaign) -> int:
+    """The invitation of every active participant of a published campaign: their bridge
+    point (name, address, session, link of the stream) and the QR code of their invitation
+    letter, which the check-in scanners read (the e-mail carries it as an image, and links
+    to the letter). Mandatory: it is their duty to attend. Once per participant and
+    point: a participant moved to another point is invited again, to the new one.
+    Returns the number of notices offered."""
+    from django.urls import reverse
+
+    from quantriet.conference.services import invitation_token
+
+    if campaign.status not in (Campaign.Status.PUBLISHED, Campaign.Status.CONFERENCE):
+        raise ValidationError(_("The invitations go out once the campaign is published."))
+    total = 0
+    batch: list[tuple[Recipient, Any]] = []
+
+    def flush() -> int:
+        with transaction.atomic():
+            return sum(enqueue(
+                kind=Kind.INVITATION, event=f"campaign:{campaign.pk}:point{a.point_id}",
+                recipients=[r],
+                context={**_point_context(campaign, a.point), "number": a.participant_id,
+                         "token": invitation_token(a.participant)},
+                campaign=campaign, target=a.participant,
+                url=reverse("conference:participant_invitation",
+                            args=[campaign.slug, a.participant_id]),
+                schedule=False) for r, a in batch)
+
+    for a in _attendances(campaign).iterator(chunk_size=CHUNK):
+        batch.append((recipient_of_person(a.participant.person), a))
+        if len(batch) == CHUNK:
+            total += flush()
+            batch = []
+    total += flush()
+    if total:
+        transaction.on_commit(lambda: schedule_sending(2))
+    return total
+
+
+def conference_reminders(*, campaign: Campaign, hours: int,
+                         now: dt.datetime | None = None) -> int:
+    """Remind the participants of every bridge point whose session starts within ``hours``
+    (and has not started) of the time and place (optional kind). The event is (point,
+    start, hours): running it again adds nothing; a session that moves is a new event.
+    Returns the number of notices offered."""
+    from django.urls import reverse
+
+    from quantriet.conference.models import BridgePoint
+
+    now = now or timezone.now()
+    points = BridgePoint.objects.filter(campaign=campaign, starts_at__gt=now,
+                                        starts_at__lte=now + dt.timedelta(hours=hours))
+    total = 0
+    url = reverse("campaigns:detail", args=[campaign.slug])
+    for point in points.order_by("starts_at", "pk"):
+        people = [recipient_of_person(a.participant.person)
+                  for a in _attendances(campaign).filter(point=point)]
+        ctx = {**_point_context(campaign, point), "hours": hours}
+        for i in range(0, len(people), CHUNK):
+            with transaction.atomic():
+                total += enqueue(kind=Kind.CONFERENCE_SOON,
+                                 event=f"point:{point.pk}:{point.starts_at.isoformat()}:h{hours}",
+                                 recipients=people[i:i + CHUNK], context=ctx,
+                                 campaign=campaign, target=point, url=url, schedule=False)
+    if total:
+        transaction.on_commit(lambda: schedule_sending(2))
+    return total
