@@ -75,6 +75,9 @@ def create_demo_campaign(log: Callable[[str], None] | None = None) -> Campaign |
     own = set(campaign.participants.filter(person__user__username=PARTICIPANT_LOGIN)
               .values_list("pk", flat=True))
     simulate(campaign, skip_participants=own, log=log)
+    from quantriet.plans.demo import simulate as simulate_plans
+
+    simulate_plans(campaign, log=log)
     return campaign
 
 
@@ -114,4 +117,6 @@ def participant_account_rows() -> list[tuple[str, str, str]]:
     grant = Grant.objects.filter(user__username=REVIEWER_LOGIN).select_related("unit").first()
     if grant is not None:
         rows.append((REVIEWER_LOGIN, "reviewer of the participant's report", grant.unit.name))
-    return rows
+    from quantriet.plans.demo import account_rows
+
+    return rows + account_rows()

@@ -53,7 +53,8 @@ from quantriet.org.seed import REFORM_DATE
 from quantriet.text import fold, nfc
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed at the end of every demo run
-DEMO_USERNAMES = ("admin", "tinh", "kiemtra", "coso", "doanvien", "daibieu", "chambai")
+DEMO_USERNAMES = ("admin", "tinh", "kiemtra", "coso", "doanvien", "daibieu", "chambai",
+                  "chutich", "captren")
 BIG_UNIT = 2000  # "grassroots unions with at least 2,000 members"
 
 # ============================================================================ scales
@@ -1463,7 +1464,7 @@ def org_is_empty() -> bool:
 def campaign_tables() -> list[str]:
     """Every table of the apps that hang off units and people (campaigns and what
     follows from them), so a flush never leaves rows pointing at deleted units."""
-    labels = ("campaigns", "conference", "reports", "similarity", "progress")
+    labels = ("campaigns", "conference", "reports", "similarity", "progress", "plans")
     return [m._meta.db_table for label in labels
             for m in apps.get_app_config(label).get_models(include_auto_created=True)]
 
