@@ -6,7 +6,7 @@ PYTHON ?= $(shell command -v python3.12 2>/dev/null || ls $$HOME/.pyenv/versions
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint typecheck install install-dev browser serve worker messages clean
+.PHONY: demo test lint typecheck install install-dev browser office serve worker messages clean
 
 $(VENV)/.base: pyproject.toml requirements/base.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found (install it or set PYTHON=...)"; exit 1; }
@@ -32,8 +32,9 @@ demo: install
 	  trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	  $(PY) -m quantriet runserver $(HOST):$(PORT)
 
-## test: install what the tests need (incl. Debian's Chromium) and run the whole suite
-test: install-dev browser
+## test: install what the tests need (incl. Debian's Chromium and LibreOffice Calc) and run
+## the whole suite
+test: install-dev browser office
 	$(PY) -m pytest
 
 ## browser: Debian's Chromium for the Playwright tests (no browser download)
@@ -42,6 +43,15 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is missing: sudo apt-get install chromium"; exit 1; fi; \
+	fi
+
+## office: Debian's LibreOffice Calc, with which a test opens the official results report
+office:
+	@if ! command -v soffice >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends libreoffice-calc >/dev/null; \
+	  else echo "LibreOffice Calc is missing: sudo apt-get install libreoffice-calc"; exit 1; fi; \
 	fi
 
 lint: install-dev

@@ -190,6 +190,32 @@ def test_results_xlsx_totals_equal_the_dashboard(busy):
     assert sum(r[header.index("Triệu tập")] for r in body) == roll.totals.invited
 
 
+def test_results_xlsx_opens_in_libreoffice_with_the_dashboards_totals(busy, tmp_path):
+    """LibreOffice Calc (installed by ``make test``) reads the file as a user would: its
+    text in Vietnamese and the totals row equal to the dashboard's."""
+    import csv
+    import subprocess
+
+    c = _client(user(unit_admin=busy.org.hn))
+    res = c.get(reverse("progress:results", args=[busy.campaign.slug, busy.org.hn.code, "xlsx"]))
+    (tmp_path / "report.xlsx").write_bytes(res.content)
+    subprocess.run(  # UTF-8 CSV of the first sheet, after Calc has computed it
+        ["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+         "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir",
+         str(tmp_path), str(tmp_path / "report.xlsx")],
+        check=True, capture_output=True, timeout=120)
+    with open(tmp_path / "report.csv", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    flat = [v for row in rows for v in row]
+    assert "BÁO CÁO KẾT QUẢ HỌC TẬP, QUÁN TRIỆT" in flat and "CHỦ TỊCH" in flat
+    header = next(r for r in rows if r and r[0] == "STT")
+    total = next(r for r in rows if len(r) > 1 and r[1] == "Tổng cộng")
+    roll = queries.rollup(busy.campaign, busy.org.hn)
+    for column, value in (("Triệu tập", roll.totals.invited), ("Có mặt", roll.totals.attended),
+                          ("Đã nộp", roll.totals.submitted), ("Đã chấm", roll.totals.graded)):
+        assert int(total[header.index(column)]) == value, column
+
+
 def test_results_pdf_reads_in_vietnamese(busy):
     c = _client(busy.organiser)
     res = c.get(reverse("progress:results", args=[busy.campaign.slug, busy.org.top.code, "pdf"]))
