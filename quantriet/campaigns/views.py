@@ -227,6 +227,9 @@ def _render_detail(request, campaign, tab, **bound_forms):
         from quantriet.reports.nav import report_links
 
         context["report_links"] = report_links(user, campaign)
+        from quantriet.plans.nav import plan_links
+
+        context["plan_links"] = plan_links(user, campaign)
         from quantriet.progress.nav import progress_url
 
         context["progress_url"] = progress_url(user, campaign)

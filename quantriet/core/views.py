@@ -16,5 +16,8 @@ def home(request):
         top = Unit.objects.filter(parent__isnull=True).first()
     points = (request.user.bridge_points.filter(locked=False)
               .select_related("campaign").order_by("campaign__title", "name")[:50])
+    from quantriet.plans.nav import my_plans
+
     return render(request, "core/home.html", {"grants": grants, "person": person, "top": top,
-                                              "points": points})
+                                              "points": points,
+                                              "plans": my_plans(request.user)})

@@ -64,10 +64,12 @@ def unit_detail(request, code):
         .order_by("path")
     )
     tab = request.GET.get("tab", "children")
+    from quantriet.plans.nav import unit_plan_links
     from quantriet.progress.nav import unit_progress_links
 
     context = {
         "progress_links": unit_progress_links(user, unit),
+        "plan_links": unit_plan_links(user, unit),
         "unit": unit,
         "ancestors": ancestors,
         "tab": tab,

@@ -20,7 +20,7 @@ class MeasureForm(forms.Form):
                             help_text=_("A person, a committee or a department of the unit."))
     due_on = VNDateField(label=_("Due date"))
     target = forms.CharField(label=_("Measurable target"), max_length=500,
-                             help_text=_("For example: 100 % of members informed; 2 "
+                             help_text=_("For example: all members informed; 2 "
                                          "dialogues held."))
 
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:

@@ -118,3 +118,18 @@ def test_attachments(pl, settings, tmp_path):
     url = reverse("plans:attachment", args=[slug, code, item.pk])
     assert b"".join(admin.get(url).streaming_content) == b"%PDF-1.4 demo"
     assert _client(user(unit_admin=pl.org.cs3)).get(url).status_code == 404
+
+
+def test_links_from_the_campaign_the_unit_page_and_home(pl):
+    slug, code = pl.campaign.slug, pl.org.cs1.code
+    plan_url = reverse("plans:unit", args=[slug, code])
+    overview = _client(pl.admin).get(reverse("campaigns:detail", args=[slug])).content.decode()
+    assert 'id="plan-links"' in overview and plan_url in overview
+    organiser = _client(pl.organiser).get(reverse("campaigns:detail", args=[slug]))
+    assert reverse("plans:settings", args=[slug]) in organiser.content.decode()
+    unit_page = _client(pl.parent).get(reverse("org:unit", args=[code])).content.decode()
+    assert plan_url in unit_page
+    home = _client(pl.head).get(reverse("home")).content.decode()
+    assert 'id="my-plans"' in home and plan_url in home
+    outsider = _client(user(unit_admin=pl.org.hp))
+    assert plan_url not in outsider.get(reverse("home")).content.decode()
