@@ -14,6 +14,7 @@ Environment variables (all optional for a local run):
   SITE_URL            the address of the site, for links in e-mails
   NOTIFY_RATE         e-mails per second per sender (0: no limit)
   NOTIFY_BATCH_SIZE   e-mails claimed and sent over one SMTP connection
+  NOTIFY_DAILY_HOUR   from which hour notify-run sends the daily notices (default 7)
   QUANTRIET_FAST_PATHS  "0" turns off the one-statement check-in and submission (needed
                       behind a connection pooler in transaction mode)
 """
@@ -209,6 +210,8 @@ NOTIFY_BATCH_SIZE = int(os.environ.get("NOTIFY_BATCH_SIZE", "100"))
 NOTIFY_RATE = float(os.environ.get("NOTIFY_RATE", "0"))
 NOTIFY_LEASE_SECONDS = int(os.environ.get("NOTIFY_LEASE_SECONDS", "600"))
 NOTIFY_TASK_SECONDS = int(os.environ.get("NOTIFY_TASK_SECONDS", "60"))
+# From which hour (local time) notify-run sends the daily notices (deadline, digests).
+NOTIFY_DAILY_HOUR = int(os.environ.get("NOTIFY_DAILY_HOUR", "7"))
 
 LOGGING = {
     "version": 1,

@@ -176,3 +176,61 @@ class BadAddress(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+def parse_offsets(text: str) -> list[int]:
+    """"7, 1" → [1, 7]: the offsets of a reminder, whole numbers, smallest first."""
+    from django.core.exceptions import ValidationError
+
+    out = set()
+    for part in str(text or "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or not 0 < int(part) <= 365:
+            raise ValidationError(_("Write whole numbers from 1 to 365, separated by "
+                                    "commas."))
+        out.add(int(part))
+    return sorted(out)
+
+
+class NotifySettings(models.Model):
+    """When a campaign's reminders go out, set by its organisers; ``notify-run`` (called
+    periodically by a scheduler) sends whatever is due. A campaign without a row has the
+    defaults."""
+
+    campaign = models.OneToOneField(Campaign, models.CASCADE, related_name="notify_settings",
+                                    verbose_name=_("campaign"))
+    deadline_days = models.CharField(
+        _("report deadline reminders (days before)"), max_length=60, default="7, 1",
+        blank=True, validators=[parse_offsets],
+        help_text=_("For example “7, 1”: a reminder 7 days and 1 day before the deadline. "
+                    "Empty: none."))
+    deadline_passed = models.BooleanField(
+        _("tell the non-submitters when the deadline has passed"), default=True)
+    escalation = models.BooleanField(
+        _("after the deadline, report the units still lagging to the unit above"),
+        default=True)
+    digests = models.BooleanField(
+        _("daily digests (reviewers' backlog, unit heads' lagging units)"), default=True)
+    invitations = models.BooleanField(_("send the invitations by e-mail"), default=True)
+    conference_hours = models.CharField(
+        _("conference reminders (hours before the session)"), max_length=60, default="24",
+        blank=True, validators=[parse_offsets],
+        help_text=_("For example “24, 2”. Empty: none."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification schedule")
+        verbose_name_plural = _("notification schedules")
+
+    def __str__(self) -> str:
+        return str(self.campaign)
+
+    @property
+    def days(self) -> list[int]:
+        return parse_offsets(self.deadline_days)
+
+    @property
+    def hours(self) -> list[int]:
+        return parse_offsets(self.conference_hours)

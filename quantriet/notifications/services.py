@@ -46,6 +46,7 @@ from quantriet.notifications.models import (
     Channel,
     Kind,
     Notification,
+    NotifySettings,
     Preference,
 )
 from quantriet.org import tree
@@ -790,14 +791,19 @@ def invitations(*, campaign: Campaign) -> int:
             return sum(enqueue(
                 kind=Kind.INVITATION, event=f"campaign:{campaign.pk}:point{a.point_id}",
                 recipients=[r],
-                context={**_point_context(campaign, a.point), "number": a.participant_id,
+                context={**_point_context(campaign, a.point), "point_id": a.point_id,
+                         "number": a.participant_id,
                          "token": invitation_token(a.participant)},
                 campaign=campaign, target=a.participant,
                 url=reverse("conference:participant_invitation",
                             args=[campaign.slug, a.participant_id]),
                 schedule=False) for r, a in batch)
 
+    done = set(Notification.objects.filter(kind=Kind.INVITATION, campaign=campaign)
+               .values_list("target_id", "context__point_id"))
     for a in _attendances(campaign).iterator(chunk_size=CHUNK):
+        if (a.participant_id, a.point_id) in done:  # invited to this point already
+            continue
         batch.append((recipient_of_person(a.participant.person), a))
         if len(batch) == CHUNK:
             total += flush()
@@ -808,18 +814,20 @@ def invitations(*, campaign: Campaign) -> int:
     return total
 
 
-def conference_reminders(*, campaign: Campaign, hours: int,
+def conference_reminders(*, campaign: Campaign, hours: int, beyond: int = 0,
                          now: dt.datetime | None = None) -> int:
     """Remind the participants of every bridge point whose session starts within ``hours``
-    (and has not started) of the time and place (optional kind). The event is (point,
-    start, hours): running it again adds nothing; a session that moves is a new event.
+    (and has not started; with ``beyond``, not within that many hours either: a nearer
+    reminder is due) of the time and place (optional kind). The event is (point, start,
+    hours): running it again adds nothing; a session that moves is a new event.
     Returns the number of notices offered."""
     from django.urls import reverse
 
     from quantriet.conference.models import BridgePoint
 
     now = now or timezone.now()
-    points = BridgePoint.objects.filter(campaign=campaign, starts_at__gt=now,
+    points = BridgePoint.objects.filter(campaign=campaign,
+                                        starts_at__gt=now + dt.timedelta(hours=beyond),
                                         starts_at__lte=now + dt.timedelta(hours=hours))
     total = 0
     url = reverse("campaigns:detail", args=[campaign.slug])
@@ -836,3 +844,98 @@ def conference_reminders(*, campaign: Campaign, hours: int,
     if total:
         transaction.on_commit(lambda: schedule_sending(2))
     return total
+
+
+# ---------------------------------------------------------------- the schedule
+
+COLLECTING = ("published", "conference", "reporting")
+"""The statuses of the campaigns whose notices ``run_due`` sends."""
+
+
+def settings_for(campaign: Campaign) -> NotifySettings:
+    """The campaign's schedule, or the defaults (not saved) when it has none."""
+    found = NotifySettings.objects.filter(campaign=campaign).first()
+    return found or NotifySettings(campaign=campaign)
+
+
+@transaction.atomic
+def save_notify_settings(*, campaign: Campaign, actor: Any, **fields: Any) -> NotifySettings:
+    """The organisers' schedule of the campaign's reminders (audited)."""
+    from quantriet.core.audit import record
+    from quantriet.org.managers import can
+
+    if not can(actor, "change", campaign.owner_unit):
+        raise ValidationError(_("Only the campaign's organisers can do this."))
+    known = {f.name for f in NotifySettings._meta.concrete_fields} - {
+        "id", "campaign", "updated_at"}
+    unknown = set(fields) - known
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    current = settings_for(campaign)
+    for name, value in fields.items():
+        setattr(current, name, value)
+    current.full_clean(exclude=["campaign"])
+    current.save()
+    record("notifications.schedule", campaign, actor=actor,
+           unit_path=campaign.owner_unit.path, changed=sorted(fields))
+    return current
+
+
+def _nearest(offsets: list[int], left: int) -> int | None:
+    """The reminder due when ``left`` days remain: the smallest offset not below it;
+    None when none is due yet."""
+    return next((o for o in offsets if o >= left), None)
+
+
+def run_due(*, now: dt.datetime | None = None,
+            campaigns: Iterable[Campaign] | None = None) -> dict[str, int]:
+    """Send whatever is due for the campaigns collecting reports (or those given), by
+    their schedules: the invitations, the conference reminder nearest to each session, the
+    deadline reminder nearest to the deadline (7 and 1 days before: 7 when 2 to 7 days
+    remain, 1 on the last day, so a day missed by the scheduler is caught up by the next
+    run), the "deadline passed" notice and the escalations after it, and the daily
+    digests from ``NOTIFY_DAILY_HOUR`` o'clock. Meant to run periodically (e.g. every 15
+    minutes); each notice is kept once by its dedup key, so running it again, or after a
+    crash, sends nobody anything twice. Returns the counts offered, by kind."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    today = local.date()
+    daily = local.hour >= _setting("NOTIFY_DAILY_HOUR", 7)
+    out: dict[str, int] = {}
+
+    def add(kind: str, n: int) -> None:
+        out[kind] = out.get(kind, 0) + n
+
+    if campaigns is None:
+        campaigns = (Campaign.objects.filter(status__in=COLLECTING)
+                     .select_related("owner_unit").order_by("pk"))
+    for campaign in campaigns:
+        if campaign.status not in COLLECTING:
+            continue
+        plan = settings_for(campaign)
+        if plan.invitations and campaign.status != Campaign.Status.REPORTING:
+            add(Kind.INVITATION, invitations(campaign=campaign))
+        hours = plan.hours
+        for i, h in enumerate(hours):
+            add(Kind.CONFERENCE_SOON, conference_reminders(
+                campaign=campaign, hours=h, beyond=hours[i - 1] if i else 0, now=now))
+        if not daily:
+            continue
+        try:
+            deadline = _deadline_of(campaign)
+        except ValidationError:
+            deadline = None
+        if deadline is not None:
+            left = (deadline - today).days
+            due = _nearest(plan.days, left) if left >= 0 else None
+            if due is not None:
+                add(Kind.DEADLINE_SOON, deadline_approaching(campaign=campaign, days=due,
+                                                             today=today))
+            if left < 0 and plan.deadline_passed:
+                add(Kind.DEADLINE_PASSED, deadline_passed(campaign=campaign, today=today))
+            if left < 0 and plan.escalation:
+                add(Kind.ESCALATION, escalations(campaign=campaign, today=today))
+        if plan.digests:
+            add(Kind.REVIEW_BACKLOG, review_backlogs(campaign=campaign, today=today))
+            add(Kind.LAGGING_UNITS, lagging_digests(campaign=campaign, today=today))
+    return out

@@ -10,4 +10,5 @@ urlpatterns = [
     path("settings/", views.preferences, name="settings"),
     path("unit/<str:code>/addresses/", views.addresses, name="addresses"),
     path("remind/<slug:slug>/<str:code>/", views.remind, name="remind"),
+    path("campaign/<slug:slug>/schedule/", views.schedule, name="schedule"),
 ]

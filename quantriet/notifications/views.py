@@ -23,6 +23,7 @@ from quantriet.notifications.models import (
     BadAddress,
     Kind,
     Notification,
+    NotifySettings,
     Preference,
 )
 from quantriet.org import tree
@@ -128,3 +129,33 @@ def remind(request, slug: str, code: str):
     owing = services.owing_in(campaign, unit).count()
     return render(request, "notifications/remind.html",
                   {"campaign": campaign, "unit": unit, "owing": owing})
+
+
+class ScheduleForm(forms.ModelForm):
+    class Meta:
+        model = NotifySettings
+        fields = ["invitations", "conference_hours", "deadline_days", "deadline_passed",
+                  "escalation", "digests"]
+
+
+@login_required
+def schedule(request, slug: str):
+    """The campaign's notification schedule, for its organisers."""
+    from quantriet.campaigns.models import Campaign
+
+    campaign = get_object_or_404(Campaign.objects.visible_to(request.user)
+                                 .select_related("owner_unit"), slug=slug)
+    if not can(request.user, "change", campaign.owner_unit):
+        raise Http404
+    form = ScheduleForm(request.POST or None, instance=services.settings_for(campaign))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_notify_settings(
+                campaign=campaign, actor=request.user,
+                **{name: form.cleaned_data[name] for name in ScheduleForm.Meta.fields})
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The notification schedule was saved."))
+            return redirect("notifications:schedule", slug=campaign.slug)
+    return render(request, "notifications/schedule.html", {"campaign": campaign, "form": form})
