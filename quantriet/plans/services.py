@@ -192,7 +192,7 @@ def plan_for(*, campaign: Campaign, unit: Unit, actor: Any) -> Plan:
 
 
 def _locked(plan: Plan) -> Plan:
-    locked = Plan.objects.select_for_update().select_related(
+    locked = Plan.objects.select_for_update(of=("self",)).select_related(
         "campaign__owner_unit", "unit", "review_unit").get(pk=plan.pk)
     return locked
 
