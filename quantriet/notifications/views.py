@@ -125,6 +125,9 @@ def remind(request, slug: str, code: str):
         else:
             messages.success(request, _("%(n)s reminder(s) queued; anyone already reminded "
                                         "today is not reminded again.") % {"n": n})
+        back = request.POST.get("next", "")
+        if back and url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+            return redirect(back)  # the progress dashboard, where the button also is
         return redirect("notifications:remind", slug=campaign.slug, code=unit.code)
     owing = services.owing_in(campaign, unit).count()
     return render(request, "notifications/remind.html",
