@@ -47,6 +47,9 @@ class BandKey(models.Model):
     report = models.ForeignKey(Report, models.CASCADE, null=True, blank=True, related_name="+")
     source = models.ForeignKey(Source, models.CASCADE, null=True, blank=True, related_name="+")
     key = models.BigIntegerField()
+    generation = models.PositiveIntegerField(default=0)
+    """The :class:`PhraseSet` generation whose shingles were left out of this key (0: only
+    the reference texts, before the campaign's first phrase set)."""
 
     class Meta:
         verbose_name = _("band key")
@@ -55,6 +58,40 @@ class BandKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}"
+
+
+class PhraseSet(models.Model):
+    """One generation of a campaign's shingle sets, taken from a sample of its submissions
+    (see ``services.refresh``): the shingles left out of the band keys (the reference
+    texts' and the *frequent* runs, in >= 0.1 % of the sample) and the *common phrases*
+    (>= 1 %) discounted when deciding. Each set is stored as sorted little-endian 64-bit
+    integers. A new generation makes the keys of reports indexed before it stale: they are
+    fingerprinted again in the background (``tasks.rebuild_keys``); lookups probe every
+    generation from the last rebuilt one until the rebuild is done."""
+
+    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="+")
+    generation = models.PositiveIntegerField()
+    reports = models.PositiveIntegerField(default=0)
+    """Submitted reports of the campaign when the set was taken (counted up to the last
+    automatic refresh threshold)."""
+    sample = models.PositiveIntegerField(default=0)
+    """Texts in the sample."""
+    ignore = models.BinaryField()
+    common = models.BinaryField()
+    rebuilt_upto = models.BigIntegerField(default=0)
+    """Reports with a lower or equal id have keys of this generation (or a later one)."""
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+    """When every indexed report and template had keys of this generation."""
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "generation"],
+                                    name="similarity_phrase_set_generation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.generation}"
 
 
 class Cluster(models.Model):

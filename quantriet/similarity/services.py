@@ -11,12 +11,15 @@ a text copied by many writers is one cluster with its earliest submission.
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +29,7 @@ from quantriet.org.managers import can
 from quantriet.progress import counters
 from quantriet.reports.models import Report, Version
 from quantriet.similarity import fingerprint as fp
-from quantriet.similarity.models import BandKey, Cluster, Flag, Source
+from quantriet.similarity.models import BandKey, Cluster, Flag, PhraseSet, Source
 from quantriet.text import nfc
 
 MAX_CANDIDATES = 10
@@ -65,27 +68,248 @@ def _latest_texts(report_ids: list[int]) -> dict[int, Version]:
     return latest
 
 
-COMMON_SAMPLE = 2000
-"""Latest versions sampled to find a campaign's common phrases (see
-:func:`fingerprint.common_shingles`)."""
+REFRESH_AT = (10, 50, 200, 2_000, 10_000)
+"""Numbers of submitted reports at which a campaign's phrase set is taken again (by the
+first submission that reaches them); after the last, only ``quantriet similarity-refresh``
+takes it again."""
 
-_common_cache: dict[int, tuple[int, frozenset[int]]] = {}
+SAMPLE = 10_000
+"""Reports sampled for a phrase set: the first submitted, each by its latest version."""
+
+REBUILD_BATCH = 500
+"""Reports fingerprinted again per transaction when a phrase set is replaced."""
+
+
+def _pack(values: frozenset[int]) -> bytes:
+    data = array("q", sorted(values))
+    if sys.byteorder == "big":
+        data.byteswap()
+    return data.tobytes()
+
+
+def _unpack(blob: bytes | memoryview) -> frozenset[int]:
+    data = array("q")
+    data.frombytes(bytes(blob))
+    if sys.byteorder == "big":
+        data.byteswap()
+    return frozenset(data)
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """The shingle sets a campaign's check uses (see :class:`models.PhraseSet`)."""
+
+    generation: int
+    """The latest generation: new band keys are stored with it."""
+    live: tuple[tuple[int, frozenset[int]], ...]
+    """(generation, shingles left out of its keys), newest first: the latest and, while its
+    rebuild runs, the older ones back to the last rebuilt generation. Lookups probe each."""
+    common: frozenset[int]
+    """Common phrases of the latest generation, discounted when deciding."""
+    reports: int
+    """Submitted reports when the latest set was taken."""
+
+    @property
+    def ignore(self) -> frozenset[int]:
+        return self.live[0][1]
+
+
+_set_cache: dict[tuple[int, Any], tuple[frozenset[int], frozenset[int]]] = {}
+
+
+def phrases(campaign: Campaign) -> Phrases:
+    """The campaign's phrase sets: one small query for the generations (the stored sets are
+    cached per process, by row: a generation's sets never change). Generation 0, before the
+    first set was taken, leaves out the reference texts only and has no common phrases."""
+    rows = list(PhraseSet.objects.filter(campaign=campaign).order_by("-generation")
+                .values_list("pk", "created_at", "generation", "reports", "rebuilt_at"))
+    live = []
+    for row in rows:
+        live.append(row)
+        if row[4] is not None:
+            break
+    for row in rows[len(live):]:
+        _set_cache.pop(row[:2], None)  # older than the last rebuilt generation
+    missing = [row[0] for row in live if row[:2] not in _set_cache]
+    if missing:
+        for pk, created, ignore, common in PhraseSet.objects.filter(pk__in=missing).values_list(
+                "pk", "created_at", "ignore", "common"):
+            _set_cache[pk, created] = (_unpack(ignore), _unpack(common))
+    sets = [(row[2], _set_cache[row[:2]][0]) for row in live]
+    if not live or live[-1][4] is None:
+        sets.append((0, reference_shingles(campaign)))
+    return Phrases(generation=rows[0][2] if rows else 0, live=tuple(sets),
+                   common=_set_cache[rows[0][:2]][1] if rows else frozenset(),
+                   reports=rows[0][3] if rows else 0)
 
 
 def common_phrases(campaign: Campaign) -> frozenset[int]:
     """Shingles used by at least 1 % of the campaign's writers (stock phrases), discounted
-    when deciding. Taken from a sample of latest versions not flagged as copies; cached per
-    process and taken again when the number of submitted reports has doubled."""
-    submitted = Report.objects.filter(campaign=campaign, version_count__gt=0).count()
-    cached = _common_cache.get(campaign.pk)
-    if cached and submitted < 2 * max(cached[0], 50):
-        return cached[1]
-    flagged = Flag.objects.filter(campaign=campaign).values("version_id")
-    texts = (Version.objects.filter(report__campaign=campaign).exclude(pk__in=flagged)
-             .order_by("-submitted_at").values_list("text", flat=True)[:COMMON_SAMPLE])
-    common = fp.common_shingles(fp.fingerprint(t).shingles for t in texts)
-    _common_cache[campaign.pk] = (submitted, common)
-    return common
+    when deciding: those of the latest phrase set."""
+    return phrases(campaign).common
+
+
+def _submitted(campaign: Campaign, up_to: int) -> int:
+    """The campaign's submitted reports, counted up to `up_to` (a bounded index scan)."""
+    return Report.objects.filter(campaign=campaign, version_count__gt=0).order_by()[
+        :up_to].count()
+
+
+def _shingles(text: str) -> frozenset[int]:
+    return frozenset(fp.shingle_hashes([s for s, _a, _b in fp.syllables(text)]))
+
+
+def _above(counts: Counter[int], total: int, fraction: float) -> frozenset[int]:
+    """The rule of ``fingerprint.common_shingles``: in at least `fraction` of the texts and
+    in at least 5 (two sets are taken from one count)."""
+    floor = max(5, fraction * total)
+    return frozenset(h for h, n in counts.items() if n >= floor)
+
+
+def sample(campaign: Campaign) -> tuple[Counter[int], int]:
+    """Count the shingles of the campaign's first SAMPLE submitted reports (each by its
+    latest version), leaving out the texts flagged as copies: a text copied by many writers
+    must not become "common". A flag counts if it still stands with the common phrases of
+    the latest phrase set -- or, before the campaign's first set, with those of the whole
+    sample: a flag raised without common phrases may stand on stock phrases alone, and
+    leaving those reports out would keep the stock phrases from ever being common.
+    Returns the counts and the number of texts counted."""
+    flags = {version_id: (other_id, source_id) for version_id, other_id, source_id in
+             Flag.objects.filter(campaign=campaign).exclude(status=Flag.Status.DISMISSED)
+             .values_list("version_id", "other_version_id", "source_id")}
+    counts: Counter[int] = Counter()
+    flagged: list[tuple[str, int | None, int | None, frozenset[int]]] = []
+    total = 0
+    for version_id, text in (
+            Version.objects.filter(report__campaign=campaign,
+                                   number=F("report__version_count"))
+            .order_by("report__first_submitted_at", "report_id")
+            .values_list("pk", "text")[:SAMPLE]):
+        shingles = _shingles(text)
+        counts.update(shingles)
+        total += 1
+        if version_id in flags:
+            flagged.append((text, *flags[version_id], shingles))
+    if not flagged:
+        return counts, total
+    latest = PhraseSet.objects.filter(campaign=campaign).order_by("-generation").values_list(
+        "common", flat=True).first()
+    common = (_unpack(latest) if latest is not None
+              else _above(counts, total, fp.COMMON_FRACTION))
+    reference, limit = reference_shingles(campaign), threshold(campaign)
+    others = dict(Version.objects.filter(pk__in=[f[1] for f in flagged if f[1]])
+                  .values_list("pk", "text"))
+    others_of_sources = dict(Source.objects.filter(pk__in=[f[2] for f in flagged if f[2]])
+                             .values_list("pk", "text"))
+    for text, other_id, source_id, shingles in flagged:
+        other = others.get(other_id) if other_id else others_of_sources.get(source_id or 0)
+        if other is not None and fp.is_copy(fp.compare(
+                text, other, reference=reference, common=common, passages=False), limit):
+            counts.subtract(shingles)
+            total -= 1
+    return counts, total
+
+
+def refresh(campaign: Campaign, *, at_least: int | None = None) -> PhraseSet | None:
+    """Take the campaign's phrase sets again from a sample of its submissions and store
+    them as a new generation; the reports already indexed are then fingerprinted again in
+    the background (:func:`rebuild`). With `at_least` (an automatic refresh at a number of
+    submitted reports), nothing is done unless the campaign has that many submitted reports
+    and the latest set was taken with fewer: running it twice makes one generation."""
+    count = _submitted(campaign, REFRESH_AT[-1])
+    latest = PhraseSet.objects.filter(campaign=campaign).order_by("-generation").values_list(
+        "generation", "reports").first()
+    if at_least is not None and (count < at_least or (latest and latest[1] >= at_least)):
+        return None
+    counts, total = sample(campaign)
+    ignore = reference_shingles(campaign) | _above(counts, total, fp.FREQUENT_FRACTION)
+    common = _above(counts, total, fp.COMMON_FRACTION)
+    with transaction.atomic():
+        # one refresh at a time per campaign (submissions are not held up: no key update)
+        list(Campaign.objects.select_for_update(no_key=True).filter(pk=campaign.pk)
+             .values_list("pk"))
+        latest = PhraseSet.objects.filter(campaign=campaign).order_by(
+            "-generation").values_list("generation", "reports").first()
+        if at_least is not None and latest and latest[1] >= at_least:
+            return None
+        made = PhraseSet.objects.create(
+            campaign=campaign, generation=(latest[0] if latest else 0) + 1, reports=count,
+            sample=total, ignore=_pack(ignore), common=_pack(common))
+        transaction.on_commit(lambda: _queue_rebuild(campaign.pk, made.generation))
+    return made
+
+
+def _queue_rebuild(campaign_id: int, generation: int) -> None:
+    from quantriet.similarity.tasks import rebuild_keys
+
+    rebuild_keys.enqueue(campaign_id, generation)
+
+
+_refresh_queued: set[tuple[int, int]] = set()
+
+
+def _refresh_if_due(campaign: Campaign, state: Phrases) -> None:
+    """Queue a refresh when the campaign's submitted reports reach the next REFRESH_AT."""
+    due = next((n for n in REFRESH_AT if n > state.reports), None)
+    if due is None or (campaign.pk, due) in _refresh_queued:
+        return
+    if _submitted(campaign, due) >= due:
+        from quantriet.similarity.tasks import refresh_phrases
+
+        _refresh_queued.add((campaign.pk, due))
+        transaction.on_commit(lambda: refresh_phrases.enqueue(campaign.pk, due))
+
+
+def rebuild(campaign: Campaign, generation: int, *, batches: int | None = None) -> bool:
+    """Fingerprint the campaign's indexed reports and templates again with the phrase set
+    `generation`, REBUILD_BATCH reports per transaction in id order, at most `batches`
+    batches. True when done (or when `generation` is no longer the latest: the newer
+    generation's rebuild does the work).
+
+    Idempotent and safe to retry or to run twice at once: each batch locks its reports,
+    replaces the keys only of those whose keys are older than `generation` (all of a
+    report's keys at once) and moves the generation's cursor in the same transaction. The
+    copy check locks its report too, and stores keys of the generation that is the latest
+    once it holds the lock, so no report keeps keys of a generation no longer probed."""
+    target = PhraseSet.objects.filter(campaign=campaign).order_by("-generation").only(
+        "pk", "generation", "rebuilt_upto", "rebuilt_at").first()
+    if target is None or target.generation != generation or target.rebuilt_at is not None:
+        return True
+    state = phrases(campaign)
+    if state.generation != generation:
+        return True
+    for source in Source.objects.filter(campaign=campaign, kind=Source.Kind.TEMPLATE):
+        with transaction.atomic():
+            list(Source.objects.select_for_update().filter(pk=source.pk).values_list("pk"))
+            if BandKey.objects.filter(source=source, generation__lt=generation).exists():
+                _index(source, state)
+    cursor, done = target.rebuilt_upto, 0
+    while batches is None or done < batches:
+        with transaction.atomic():
+            ids = list(Report.objects.filter(campaign=campaign, version_count__gt=0,
+                                             pk__gt=cursor)
+                       .order_by("pk").values_list("pk", flat=True)[:REBUILD_BATCH])
+            if not ids:
+                PhraseSet.objects.filter(pk=target.pk).update(rebuilt_at=timezone.now())
+                return True
+            list(Report.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+                 .values_list("pk"))
+            stale = set(BandKey.objects.filter(report_id__in=ids, generation__lt=generation)
+                        .values_list("report_id", flat=True))
+            if stale:
+                texts = dict(Version.objects.filter(
+                    report_id__in=stale, number=F("report__version_count"))
+                    .values_list("report_id", "text"))
+                BandKey.objects.filter(report_id__in=stale).delete()
+                BandKey.objects.bulk_create(
+                    BandKey(campaign=campaign, report_id=r, generation=generation, key=k)
+                    for r, text in texts.items()
+                    for k in set(fp.fingerprint(text, ignore=state.ignore).bands))
+            cursor = ids[-1]
+            PhraseSet.objects.filter(pk=target.pk, rebuilt_upto__lt=cursor).update(
+                rebuilt_upto=cursor)
+        done += 1
+    return False
 
 
 def check_version(version_id: int) -> Flag | None:
@@ -98,11 +322,15 @@ def check_version(version_id: int) -> Flag | None:
     if report.versions.filter(number__gt=version.number).exists():
         return None  # superseded before the task ran; the newer version is checked
     reference = reference_shingles(campaign)
-    common = common_phrases(campaign)
-    print_ = fp.fingerprint(version.text, ignore=reference)
+    state = phrases(campaign)
+    normalised = [s for s, _a, _b in fp.syllables(version.text)]
+    prints = [(generation, fp.fingerprint_syllables(normalised, ignore=ignore))
+              for generation, ignore in state.live]
+    probes = Q()
+    for generation, print_ in prints:
+        probes |= Q(generation=generation, key__in=list(print_.probes))
     hits = Counter(
-        (row[0], row[1]) for row in BandKey.objects.filter(
-            campaign=campaign, key__in=list(set(print_.probes)))
+        (row[0], row[1]) for row in BandKey.objects.filter(campaign=campaign).filter(probes)
         .exclude(report=report).values_list("report_id", "source_id"))
     limit = threshold(campaign)
     best: tuple[float, Any, Any, fp.Comparison] | None = None
@@ -115,21 +343,36 @@ def check_version(version_id: int) -> Flag | None:
                       else sources[source_id].text if source_id in sources else None)
         if other_text is None:
             continue
-        comparison = fp.compare(version.text, other_text, reference=reference, common=common,
-                                passages=False)
+        comparison = fp.compare(version.text, other_text, reference=reference,
+                                common=state.common, passages=False)
         if not fp.is_copy(comparison, limit):
             continue
         if best is None or comparison.score > best[0]:
             best = (comparison.score, others.get(report_id), sources.get(source_id),
                     comparison)
     with transaction.atomic():
+        list(Report.objects.select_for_update().filter(pk=report.pk).values_list("pk"))
+        stored = prints[0][1]
+        if _latest_generation(campaign) != state.generation:
+            # a new phrase set was stored meanwhile: keys of the latest one, so that its
+            # rebuild (which may have passed this report) leaves nothing stale
+            state = phrases(campaign)
+            stored = fp.fingerprint_syllables(normalised, ignore=state.ignore)
         BandKey.objects.filter(report=report).delete()
-        BandKey.objects.bulk_create(BandKey(campaign=campaign, report=report, key=k)
-                                    for k in set(print_.bands))
+        BandKey.objects.bulk_create(
+            BandKey(campaign=campaign, report=report, generation=state.generation, key=k)
+            for k in set(stored.bands))
+        if version.number == 1:
+            _refresh_if_due(campaign, state)
         if best is None:
             return None
         score, other_version, source, comparison = best
         return _flag(version, other_version, source, comparison, score)
+
+
+def _latest_generation(campaign: Campaign) -> int:
+    return PhraseSet.objects.filter(campaign=campaign).aggregate(
+        n=Max("generation"))["n"] or 0
 
 
 def _flag(version: Version, other_version: Version | None, source: Source | None,
@@ -175,10 +418,16 @@ def _count_flag(report: Report, was_flagged: bool) -> None:
 def index_source(source: Source) -> None:
     """Templates are indexed like reports, so a report copying one is found even if
     nobody else submitted it."""
+    _index(source, phrases(source.campaign))
+
+
+def _index(source: Source, state: Phrases) -> None:
     BandKey.objects.filter(source=source).delete()
     if source.kind == Source.Kind.TEMPLATE:
-        BandKey.objects.bulk_create(BandKey(campaign=source.campaign, source=source, key=k)
-                                    for k in set(fp.fingerprint(source.text).bands))
+        BandKey.objects.bulk_create(
+            BandKey(campaign=source.campaign, source=source, generation=state.generation,
+                    key=k)
+            for k in set(fp.fingerprint(source.text, ignore=state.ignore).bands))
 
 
 @transaction.atomic
@@ -191,6 +440,8 @@ def add_source(*, campaign: Campaign, kind: str, title: str, text: str, actor: A
     source = Source.objects.create(campaign=campaign, kind=kind, title=nfc(title).strip(),
                                    text=text, created_by=actor)
     index_source(source)
+    if kind == Source.Kind.REFERENCE:
+        _reference_changed(campaign)
     record("similarity.source.add", source, actor=actor, unit_path=campaign.owner_unit.path,
            kind=kind)
     return source
@@ -203,6 +454,17 @@ def delete_source(*, source: Source, actor: Any) -> None:
     record("similarity.source.delete", source, actor=actor,
            unit_path=source.campaign.owner_unit.path)
     source.delete()
+    if source.kind == Source.Kind.REFERENCE:
+        _reference_changed(source.campaign)
+
+
+def _reference_changed(campaign: Campaign) -> None:
+    """The reference runs are left out of the keys with the frequent runs: once reports are
+    indexed, a reference text added or removed takes a new phrase set (and rebuild)."""
+    if Report.objects.filter(campaign=campaign, version_count__gt=0).exists():
+        from quantriet.similarity.tasks import refresh_phrases
+
+        transaction.on_commit(lambda: refresh_phrases.enqueue(campaign.pk))
 
 
 def flags_visible_to(user: Any, campaign: Campaign):
