@@ -61,6 +61,12 @@ def subject(kind: str, ctx: dict[str, Any]) -> str:
     if kind == Kind.PLAN_APPROVED:
         return _("The action plan of %(unit)s for “%(campaign)s” was approved") % {
             "unit": ctx.get("unit", ""), "campaign": campaign}
+    if kind == Kind.PLAN_OVERDUE:
+        n = int(ctx.get("count", 0))
+        return ngettext("%(n)s measure of the units below %(unit)s is overdue (“%(campaign)s”)",
+                        "%(n)s measures of the units below %(unit)s are overdue "
+                        "(“%(campaign)s”)", n) % {"n": n, "unit": ctx.get("unit", ""),
+                                                  "campaign": campaign}
     return str(Kind(kind).label) if kind in Kind.values else kind
 
 
@@ -180,5 +186,17 @@ def paragraphs(kind: str, ctx: dict[str, Any]) -> list[str]:
         if ctx.get("comments"):
             out.append(_("The reviewer's comments:") + "\n" + ctx["comments"])
         out.append(_("Revise the plan; the unit's head then submits it again."))
+        return out
+    if kind == Kind.PLAN_OVERDUE:
+        n = int(ctx.get("count", 0))
+        out = [ngettext("In the approved action plans of the units below %(unit)s for the "
+                        "campaign “%(campaign)s”, %(n)s measure is overdue:",
+                        "In the approved action plans of the units below %(unit)s for the "
+                        "campaign “%(campaign)s”, %(n)s measures are overdue:", n)
+               % {"n": n, "unit": ctx.get("unit", ""), "campaign": campaign},
+               "\n".join(_("– %(measure)s (%(unit)s, due %(date)s)") % line
+                          for line in ctx.get("measures", []))]
+        if n > len(ctx.get("measures", [])):
+            out.append(_("Only the oldest are listed here."))
         return out
     return []

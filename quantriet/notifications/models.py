@@ -38,6 +38,7 @@ class Kind(models.TextChoices):
     CONFERENCE_SOON = "conference_soon", _("conference reminder")
     PLAN_RETURNED = "plan_returned", _("the unit's action plan returned for revision")
     PLAN_APPROVED = "plan_approved", _("the unit's action plan approved")
+    PLAN_OVERDUE = "plan_overdue", _("overdue measures of the units below (daily digest)")
 
 
 MANDATORY = frozenset({Kind.REPORT_RETURNED, Kind.REPORT_GRADED, Kind.DEADLINE_PASSED,

@@ -938,4 +938,7 @@ def run_due(*, now: dt.datetime | None = None,
         if plan.digests:
             add(Kind.REVIEW_BACKLOG, review_backlogs(campaign=campaign, today=today))
             add(Kind.LAGGING_UNITS, lagging_digests(campaign=campaign, today=today))
+            from quantriet.plans.notices import overdue_digests
+
+            add(Kind.PLAN_OVERDUE, overdue_digests(campaign=campaign, today=today))
     return out

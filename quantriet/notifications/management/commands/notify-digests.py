@@ -1,12 +1,14 @@
 """``quantriet notify-digests [--campaign SLUG]``: today's digest to every reviewer who has
-reports waiting for review, and to every unit head whose child units lag, in the campaigns
-collecting reports (or one campaign). Run it daily from cron; running it again the same day
+reports waiting for review, and to every unit head whose child units lag, and to the
+units above action plans with overdue measures, in the campaigns collecting reports (or one
+campaign). Run it daily from cron; running it again the same day
 sends nobody a second digest."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from quantriet.campaigns.models import Campaign
 from quantriet.notifications import services
+from quantriet.plans.notices import overdue_digests
 
 
 class Command(BaseCommand):
@@ -26,4 +28,6 @@ class Command(BaseCommand):
         for c in campaigns:
             n = services.review_backlogs(campaign=c)
             heads = services.lagging_digests(campaign=c)
-            self.stdout.write(f"{c.slug}: {n} reviewer(s), {heads} lagging-unit digest(s)")
+            overdue = overdue_digests(campaign=c)
+            self.stdout.write(f"{c.slug}: {n} reviewer(s), {heads} lagging-unit digest(s), "
+                              f"{overdue} overdue-measure digest(s)")
