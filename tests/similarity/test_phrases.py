@@ -194,3 +194,19 @@ def test_quoting_the_resolution_with_a_phrase_set(crowd):
     assert not Flag.objects.filter(report__participant__in=[rep.part[k] for k in range(20, 24)])
     flag = _submit(rep, 24, _text(100))  # the template is still found
     assert flag is not None and flag.source is not None
+
+
+def test_refresh_command(rep):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    for key in ("a", "b", "c"):
+        _submit(rep, key, _text(ord(key)))
+    out = StringIO()
+    call_command("similarity-refresh", "nq", "--rebuild", stdout=out)
+    assert "generation 1 from 3 report(s)" in out.getvalue()
+    assert set(BandKey.objects.filter(campaign=rep.campaign)
+               .values_list("generation", flat=True)) == {1}
+    call_command("similarity-refresh", "nq", "--resume", stdout=out)
+    assert PhraseSet.objects.get().rebuilt_at is not None
