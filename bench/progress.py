@@ -15,8 +15,8 @@ finds it prepared):
 
 Then it starts granian (``--workers``, DEBUG off) and times, over one keep-alive
 connection, ``--repeat`` GETs (after two warm-ups) of the progress page of the nation
-(the top unit), the province and the grassroots union with the most participants: median
-and 95th percentile. Finally the counter update in the database: ``--events`` single
+(the top unit), the province and the grassroots union with the most participants, and the
+last page of that union's list of participants: median and 95th percentile. Finally the counter update in the database: ``--events`` single
 events (``counters.bump`` on a random unit, each its own transaction, and the same in one
 transaction to show the statement alone), ``counters.bump_participant``, and a lock-like
 ``bump_many`` over 50 units; every change is undone and ``progress-verify`` must find no
@@ -159,9 +159,14 @@ def targets(campaign: Any) -> dict[str, Any]:
 def time_pages(port: int, session: str, units: dict[str, Any], repeat: int) -> dict[str, Any]:
     conn = http.client.HTTPConnection(HOST, port, timeout=120)
     headers = {"Cookie": f"sessionid={session}"}
+    from quantriet.progress.views import PAGE_SIZE
+
+    last = -(-units["sizes"]["grassroots"] // PAGE_SIZE)  # the list's last page
     out = {}
-    for name in ("nation", "province", "grassroots"):
-        path = f"/progress/{SLUG}/unit/{units[name].code}/"
+    for name, unit, query in (("nation", "nation", ""), ("province", "province", ""),
+                              ("grassroots", "grassroots", ""),
+                              ("grassroots_last_page", "grassroots", f"?page={last}")):
+        path = f"/progress/{SLUG}/unit/{units[unit].code}/{query}"
         times = []
         for i in range(repeat + 2):
             t = time.perf_counter()
@@ -172,7 +177,7 @@ def time_pages(port: int, session: str, units: dict[str, Any], repeat: int) -> d
                 raise RuntimeError(f"{path}: {res.status} {body[:200]!r}")
             if i >= 2:
                 times.append(time.perf_counter() - t)
-        out[name] = {"unit": units[name].code, "participants": units["sizes"][name],
+        out[name] = {"unit": units[unit].code + query, "participants": units["sizes"][unit],
                      "p50_ms": ms(times, 0.5), "p95_ms": ms(times, 0.95),
                      "bytes": len(body)}
     conn.close()

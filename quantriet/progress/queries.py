@@ -163,7 +163,7 @@ def participant_ids(campaign: Campaign, unit: Unit) -> Any:
     """The ids of the active participants whose unit is ``unit``, in Vietnamese order (a
     page of them is read by :func:`participants_by_id`). The order key is the one frozen
     on the roster row, so a page is a range of the index on (campaign, active, unit,
-    sort_key) and never joins or sorts the unit's members, however many there are."""
+    sort_key, id) and never joins or sorts the unit's members, however many there are."""
     return (Participant.objects.filter(campaign=campaign, unit=unit, active=True)
             .order_by("sort_key", "pk").values_list("pk", flat=True))
 

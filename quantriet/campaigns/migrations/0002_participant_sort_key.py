@@ -30,6 +30,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='participant',
-            index=models.Index(fields=['campaign', 'active', 'unit', 'sort_key'], name='campaigns_part_unit_sort'),
+            index=models.Index(fields=['campaign', 'active', 'unit', 'sort_key', 'id'], name='campaigns_part_unit_sort'),
         ),
     ]
