@@ -8,6 +8,8 @@ units the account heads); a unit or plan outside it is a 404.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import uuid
 
 from django.contrib import messages
@@ -38,6 +40,7 @@ from quantriet.plans.managers import head_unit_ids
 from quantriet.plans.models import Measure, Plan, PlanAttachment
 from quantriet.reports import rounds
 from quantriet.reports.managers import admin_unit_ids
+from quantriet.text import format_date
 
 PAGE_SIZE = 50
 
@@ -124,6 +127,15 @@ def index(request, slug):
     })
 
 
+def _dated(versions: list) -> list:
+    """The due dates of the measures of each version as dd/mm/yyyy (stored ISO)."""
+    for v in versions:
+        for m in v.measures:
+            with contextlib.suppress(TypeError, ValueError):
+                m["due_on"] = format_date(dt.date.fromisoformat(m.get("due_on", "")))
+    return versions
+
+
 def _measure_form(campaign: Campaign, measure: Measure | None = None, data=None):
     initial = None
     prefix = f"m{measure.pk}" if measure else "new"
@@ -159,7 +171,7 @@ def unit_plan(request, slug, code):
                                                            or m.due_on < today))
                      for m in measures],
         "attachments": list(plan.attachments.all()),
-        "rounds": rounds.rounds(list(plan.versions.all()),
+        "rounds": rounds.rounds(_dated(list(plan.versions.all())),
                                 list(plan.reviews.select_related("reviewer"))),
     })
     if editable:

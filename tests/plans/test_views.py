@@ -79,6 +79,8 @@ def test_forms_draft_submit_and_review(pl):
     assert 'id="waiting"' in index.content.decode()
     parent.post(reverse("plans:review", args=[slug, code]), {"outcome": "approved"})
     assert Plan.objects.get(pk=pl.plan.pk).status == Plan.Status.APPROVED
+    history = parent.get(reverse("plans:unit", args=[slug, code])).content.decode()
+    assert "30/06/2030" in history and "2030-06-30" not in history
     m = Measure.objects.first()
     admin.post(reverse("plans:follow_up", args=[slug, code, m.pk]),
                {f"f{m.pk}-status": "done", f"f{m.pk}-note": "Xong"})
