@@ -109,18 +109,19 @@ def _cells_formatter(grades: int):
     return cells
 
 
-def _remind(request, campaign: Campaign, unit: Unit) -> dict | None:
+def _remind(request, campaign: Campaign, unit: Unit, totals: queries.Totals) -> dict | None:
     """The unit administrator's one-off reminder to the non-submitters of the subtree (the
-    notifications' service): the count first, for those who may send it, while the
-    campaign collects reports."""
-    from quantriet.notifications import services as notifications
+    notifications' service), for those who may send it, while the campaign collects
+    reports. The count shown first is the page's own "reports missing", from the counters
+    (counting the subtree's participants would take seconds at a province); after sending,
+    the service says how many it told."""
     from quantriet.org.managers import can
 
     if campaign.status not in (Campaign.Status.PUBLISHED, Campaign.Status.CONFERENCE,
                                Campaign.Status.REPORTING) or not can(request.user, "change",
                                                                      unit):
         return None
-    return {"owing": notifications.owing_in(campaign, unit).count(),
+    return {"owing": totals.missing,
             "url": reverse("notifications:remind", args=[campaign.slug, unit.code])}
 
 
@@ -175,7 +176,7 @@ def unit_progress(request, slug, code):
         "big": services.is_big(roll),
         "plans": plan_dashboard.context(campaign, unit),
     }
-    context["remind"] = _remind(request, campaign, unit)
+    context["remind"] = _remind(request, campaign, unit, totals)
     # how many: the own line's "invited" (the active participants whose unit is this one,
     # which is what participant_ids lists), so the pager needs no COUNT(*)
     own = next((line.totals.invited for line in roll.lines if line.own), 0)
