@@ -195,6 +195,11 @@ def parse_offsets(text: str) -> list[int]:
     return sorted(out)
 
 
+def validate_offsets(text: str) -> None:
+    """The field validator: raises what :func:`parse_offsets` raises."""
+    parse_offsets(text)
+
+
 class NotifySettings(models.Model):
     """When a campaign's reminders go out, set by its organisers; ``notify-run`` (called
     periodically by a scheduler) sends whatever is due. A campaign without a row has the
@@ -204,7 +209,7 @@ class NotifySettings(models.Model):
                                     verbose_name=_("campaign"))
     deadline_days = models.CharField(
         _("report deadline reminders (days before)"), max_length=60, default="7, 1",
-        blank=True, validators=[parse_offsets],
+        blank=True, validators=[validate_offsets],
         help_text=_("For example “7, 1”: a reminder 7 days and 1 day before the deadline. "
                     "Empty: none."))
     deadline_passed = models.BooleanField(
@@ -217,7 +222,7 @@ class NotifySettings(models.Model):
     invitations = models.BooleanField(_("send the invitations by e-mail"), default=True)
     conference_hours = models.CharField(
         _("conference reminders (hours before the session)"), max_length=60, default="24",
-        blank=True, validators=[parse_offsets],
+        blank=True, validators=[validate_offsets],
         help_text=_("For example “24, 2”. Empty: none."))
     updated_at = models.DateTimeField(auto_now=True)
 

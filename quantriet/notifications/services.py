@@ -804,7 +804,9 @@ def invitations(*, campaign: Campaign) -> int:
     for a in _attendances(campaign).iterator(chunk_size=CHUNK):
         if (a.participant_id, a.point_id) in done:  # invited to this point already
             continue
-        batch.append((recipient_of_person(a.participant.person), a))
+        r = recipient_of_person(a.participant.person)
+        if r.user_id or r.email:  # nobody can reach the others: no token to sign
+            batch.append((r, a))
         if len(batch) == CHUNK:
             total += flush()
             batch = []
