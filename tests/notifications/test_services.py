@@ -108,6 +108,41 @@ def test_deadline_reminder_goes_to_non_submitters_once(rep, smtp):
     assert Notification.objects.filter(channel=Channel.EMAIL).count() == 6
 
 
+def test_one_notice_to_many_is_built_once_and_readdressed(rep, smtp):
+    """The deadline reminder to four people: one message built, three copies readdressed;
+    each arrives with its own To and Message-ID and otherwise the same headers and body
+    as a message built for it alone."""
+    import email.policy
+    from email import message_from_bytes
+
+    _deadline(rep)
+    services.deadline_approaching(campaign=rep.campaign, days=3)
+    notes = list(Notification.objects.filter(channel=Channel.EMAIL).order_by("pk"))
+    assert len(notes) == 4
+    built = []
+    real = services.message_for
+    services.message_for = lambda note: built.append(note.pk) or real(note)
+    try:
+        services.send_batch()
+    finally:
+        services.message_for = real
+    assert built == [notes[0].pk]  # the two others are copies
+    by_to = {m.to[0]: m for m in smtp.messages}
+    assert sorted(by_to) == sorted(n.address for n in notes)
+    for note in notes:
+        got = by_to[note.address].msg
+        alone = message_from_bytes(real(note).message(policy=email.policy.SMTP).as_bytes(),
+                                   policy=email.policy.default)
+        assert got["To"] == note.address
+        assert got["Message-ID"] == f"<notification-{note.pk}@quantriet.test>"
+        assert got["Subject"] == alone["Subject"] and got["Subject"].startswith("Nhắc việc")
+        assert _plain(got) == _plain(alone)
+        assert got.get_body(preferencelist=("html",)).get_content() == \
+            alone.get_body(preferencelist=("html",)).get_content()
+    assert Notification.objects.filter(channel=Channel.EMAIL,
+                                       status=Notification.Status.SENT).count() == 4
+
+
 def test_a_retried_batch_does_not_resend_what_was_marked(rep, smtp, monkeypatch):
     """The worker dies after the SMTP server accepted the third message and before its
     mark committed. The retry after the lease sends the two unsent messages and the third
