@@ -52,14 +52,18 @@ class AttachmentForm(forms.Form):
     file = forms.FileField(label=_("Attach a document"))
 
 
+class LevelChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.label()
+
+
 class SettingsForm(forms.Form):
     required = forms.ChoiceField(label=_("Units that must produce a plan"),
                                  choices=PlanSettings.Required.choices,
                                  widget=forms.RadioSelect)
-    highest_level = forms.ModelChoiceField(label=_("From the level"), required=False,
-                                           queryset=UnitLevel.objects.all(),
-                                           help_text=_("Usually the level of the bridge "
-                                                       "points."))
-    lowest_level = forms.ModelChoiceField(label=_("Down to the level"), required=False,
-                                          queryset=UnitLevel.objects.all())
+    highest_level = LevelChoiceField(label=_("From the level"), required=False,
+                                     queryset=UnitLevel.objects.all(),
+                                     help_text=_("Usually the level of the bridge points."))
+    lowest_level = LevelChoiceField(label=_("Down to the level"), required=False,
+                                    queryset=UnitLevel.objects.all())
     due_on = VNDateField(label=_("Plans due"), required=False)

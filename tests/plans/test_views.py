@@ -135,3 +135,10 @@ def test_links_from_the_campaign_the_unit_page_and_home(pl):
     assert 'id="my-plans"' in home and plan_url in home
     outsider = _client(user(unit_admin=pl.org.hp))
     assert plan_url not in outsider.get(reverse("home")).content.decode()
+
+
+def test_settings_levels_in_the_reader_s_language(pl):
+    c = _client(pl.organiser)
+    c.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = c.get(reverse("plans:settings", args=[pl.campaign.slug])).content.decode()
+    assert "Grassroots union" in page
