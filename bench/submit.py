@@ -27,8 +27,9 @@ on two connections at once (both answers must be version 1).
 Afterwards it verifies in the database that the participants with a version are exactly
 the participants the clients sent, each with exactly one version whose SHA-256, text
 length and ``client_ref`` are the ones sent, that no other version exists, and that every
-report is submitted, routed to its managing unit and assigned to a reviewer of that unit.
-Prints one JSON line; exits with status 1 if a verification fails.
+report is submitted, routed to its managing unit and assigned to a reviewer of that unit,
+and that each version's copy check is queued exactly once (no task worker runs during the
+benchmark). Prints one JSON line; exits with status 1 if a verification fails.
 
 ``--profile`` also submits ``--profile-n`` reports through Django's test client inside
 ``CaptureQueriesContext`` (before the HTTP run) and adds the queries per submission, the
@@ -219,12 +220,15 @@ def build_campaign(args: argparse.Namespace) -> None:
 
 
 def reset(campaign: Any) -> None:
-    """No reports and no sessions left from a previous run, the progress counters
-    recounted (as applying a roster does), the tables vacuumed."""
+    """No reports, copy checks or sessions left from a previous run, the progress
+    counters recounted (as applying a roster does), the tables vacuumed."""
     from django.db import connection
+    from django_tasks_db.models import DBTaskResult
 
     from quantriet.progress import counters
+    from quantriet.similarity.tasks import check_version
 
+    DBTaskResult.objects.filter(task_path=check_version.module_path).delete()
     with connection.cursor() as cur:
         cur.execute("DELETE FROM reports_review WHERE report_id IN (SELECT id FROM "
                     "reports_report WHERE campaign_id = %s)", [campaign.pk])
@@ -575,6 +579,15 @@ def main() -> int:
                in Report.objects.filter(campaign=campaign).values_list(
                    "participant_id", "status", "version_count", "reviewer_id",
                    "managing_unit_id", "review_unit_id", "escalated").iterator()}
+    # each stored version has its copy check queued, once (the worker is not running)
+    from django_tasks_db.models import DBTaskResult
+
+    from quantriet.similarity.tasks import check_version
+
+    checks = Counter(args_kwargs["args"][0] for args_kwargs in DBTaskResult.objects.filter(
+        task_path=check_version.module_path).values_list("args_kwargs", flat=True).iterator())
+    version_ids = set(Version.objects.filter(report__campaign=campaign)
+                      .values_list("pk", flat=True))
     lost = [p for p in sent if p not in versions]
     duplicated = [p for p, vs in versions.items() if len(vs) > 1]
     unexpected = [p for p in versions if p not in sent]
@@ -601,11 +614,17 @@ def main() -> int:
         "answers_ok": answers_ok, "answers_expected": expected_answers,
         "unexpected_answers": sum(errors.values()), "retries": sum(r["retries"] for r in results),
         "max_reviewer_spread_in_a_unit": spread,
+        "copy_checks_queued": sum(checks.values()),
+        "versions_without_copy_check": len(version_ids - set(checks)),
+        "copy_checks_twice_or_stray": sum(1 for v, n in checks.items()
+                                          if n > 1 or v not in version_ids),
         "progress_differences": len(counters.differences(campaign.pk)),
     }
     ok = (not lost and not duplicated and not unexpected and not wrong and not bad_reports
           and not unrouted and not unassigned and not errors and answers_ok == expected_answers
-          and verify["versions_in_db"] == len(sent) and not verify["progress_differences"])
+          and verify["versions_in_db"] == len(sent) and not verify["progress_differences"]
+          and not verify["versions_without_copy_check"]
+          and not verify["copy_checks_twice_or_stray"])
     verify["ok"] = ok
     if errors:
         verify["errors"] = dict(errors)
