@@ -15,6 +15,8 @@ Environment variables (all optional for a local run):
   NOTIFY_RATE         e-mails per second per sender (0: no limit)
   NOTIFY_BATCH_SIZE   e-mails claimed and sent over one SMTP connection
   NOTIFY_DAILY_HOUR   from which hour notify-run sends the daily notices (default 7)
+  NOTIFY_BOUNCE_ADDRESS  envelope sender of the e-mails, where delivery reports (bounces)
+                      go; read them with notify-bounces (default: DEFAULT_FROM_EMAIL)
   QUANTRIET_FAST_PATHS  "0" turns off the one-statement check-in and submission (needed
                       behind a connection pooler in transaction mode)
 """
@@ -212,6 +214,7 @@ NOTIFY_LEASE_SECONDS = int(os.environ.get("NOTIFY_LEASE_SECONDS", "600"))
 NOTIFY_TASK_SECONDS = int(os.environ.get("NOTIFY_TASK_SECONDS", "60"))
 # From which hour (local time) notify-run sends the daily notices (deadline, digests).
 NOTIFY_DAILY_HOUR = int(os.environ.get("NOTIFY_DAILY_HOUR", "7"))
+NOTIFY_BOUNCE_ADDRESS = os.environ.get("NOTIFY_BOUNCE_ADDRESS", "")
 
 LOGGING = {
     "version": 1,

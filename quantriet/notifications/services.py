@@ -271,10 +271,14 @@ def message_for(note: Notification) -> mail.EmailMultiAlternatives:
                "settings_link": _absolute("/notifications/settings/")}
         text = render_to_string("notifications/email/message.txt", ctx)
         html = render_to_string("notifications/email/message.html", ctx)
+        headers = {"Message-ID": f"<notification-{note.pk}@{_domain()}>"}
+        bounce = _setting("NOTIFY_BOUNCE_ADDRESS", "")
+        if bounce:  # the envelope sender, where delivery reports go (see bounces.py)
+            headers["From"] = settings.DEFAULT_FROM_EMAIL
         msg = _Message(
-            subject=str(ctx["subject"]), body=text, from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[note.address],
-            headers={"Message-ID": f"<notification-{note.pk}@{_domain()}>"})
+            subject=str(ctx["subject"]), body=text,
+            from_email=bounce or settings.DEFAULT_FROM_EMAIL, to=[note.address],
+            headers=headers)
         msg.attach_alternative(html, "text/html")
         if qr_cid:
             msg.attach(_qr_part(note.context["token"], qr_cid))
@@ -362,7 +366,8 @@ class _Renderer:
         if not self.raw:
             self.conn.send_messages([message_for(note)])
             return
-        self.sender = self.sender or self.conn.prep_address(settings.DEFAULT_FROM_EMAIL)
+        self.sender = self.sender or self.conn.prep_address(
+            _setting("NOTIFY_BOUNCE_ADDRESS", "") or settings.DEFAULT_FROM_EMAIL)
         recipient = self.conn.prep_address(address)
         self.smtp.sendmail(self.sender, [recipient], self.message(note, address))
 

@@ -26,7 +26,8 @@ class Sink:
         msg = message_from_bytes(envelope.original_content or envelope.content,
                                  policy=email_policy.default)
         self.messages.append(SimpleNamespace(to=list(envelope.rcpt_tos), msg=msg,
-                                             raw=envelope.original_content))
+                                             raw=envelope.original_content,
+                                             mail_from=envelope.mail_from))
         return "250 Message accepted"
 
 
