@@ -919,11 +919,12 @@ class _SheetPatterns:
         # first, then style and type, and a value (maybe after a formula) or a one-piece
         # inline string; anything else is a token of empty strings (_ODD_TOKEN). Groups:
         # column letters, style, type, <v> text (not empty: an empty <v></v> is odd),
-        # <t> attributes + ">" + its text, row number. (Possessive quantifiers: about a
-        # quarter faster than greedy ones.)
+        # <t> attributes + ">" + its text, row number. An empty cell may close with " />"
+        # (as openpyxl writes it). (Possessive quantifiers: about a quarter faster than
+        # greedy ones.)
         self.token = self._compile(
             rb'<(?:P:c r="([A-Z]++)[0-9]++"(?: s="([0-9]++)")?+(?: t="([a-zA-Z]++)")?+'
-            rb"(?:/>|>(?:<P:f\b[^>/]*+(?:/>|>[^<]*+</P:f>))?+"
+            rb"(?:\s*+/>|>(?:<P:f\b[^>/]*+(?:/>|>[^<]*+</P:f>))?+"
             rb"(?:<(?:P:v>([^<]++)</P:v|P:is><P:t([^>]*+>[^<]*+)</P:t></P:is)>)?+</P:c>)"
             rb'|P:row r="([0-9]++)"[^>]*+>|(?!/P:row>))'
         )
