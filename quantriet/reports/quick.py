@@ -17,9 +17,11 @@ until now, or new) becomes submitted with the text as its draft, routed to the m
 unit and assigned to its reviewer holding the fewest reports as ``services._pick`` counts
 them (lowest account id among equals); version 1 is stored with its SHA-256 and the
 client's reference; the progress counters of the participant's unit move
-(``counters.SUBMIT_SQL``); the copy check of the version is queued (with the database task
-backend, by the statement itself: ``fastpath.queue_clause``). A report that already has a version, is not a draft or has an
-extension is left alone by its ``ON CONFLICT … WHERE``, and the full path answers.
+(``counters.SUBMIT_SQL``); the copy check of the version is queued -- with the database
+task backend by the statement itself (``fastpath.queue_clause``; Django's
+``task_enqueued`` signal is not sent for it), otherwise by ``enqueue()`` after it. A
+report that already has a version, is not a draft or has an extension is left alone by its
+``ON CONFLICT … WHERE``, and the full path answers.
 """
 
 from __future__ import annotations
