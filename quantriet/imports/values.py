@@ -57,6 +57,16 @@ def code(value: Any, max_length: int = 40) -> str:
     return out
 
 
+def full_name(value: Any) -> str:
+    """A person's full name, as wide as the column that keeps it."""
+    return text(value, 220)
+
+
+def union_card(value: Any) -> str:
+    """A union card number: a code of at most 30 characters (the column's width)."""
+    return code(value, 30)
+
+
 def excel_serial(n: float) -> dt.date:
     if not 1 <= n < 2958466:
         raise CellError(_("%(value)s is not a date."), value=n)

@@ -135,8 +135,9 @@ class Person(models.Model):
         FEMALE = "F", _("Female")
         OTHER = "O", _("Other")
 
-    member_code = models.CharField(
-        _("member code"), max_length=40, unique=True, null=True, blank=True
+    # NULL, not "", for "none": the unique constraints below allow many NULLs
+    member_code = models.CharField(  # noqa: DJ001
+        _("member code"), max_length=40, null=True, blank=True
     )
     family_name = models.CharField(_("family name"), max_length=60, blank=True)
     middle_name = models.CharField(_("middle name"), max_length=100, blank=True)
@@ -146,11 +147,11 @@ class Person(models.Model):
     sort_key = models.CharField(max_length=200, editable=False)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
-    national_id = models.CharField(
-        _("national ID number"), max_length=12, unique=True, null=True, blank=True
+    national_id = models.CharField(  # noqa: DJ001
+        _("national ID number"), max_length=12, null=True, blank=True
     )
-    union_card = models.CharField(
-        _("union card number"), max_length=30, unique=True, null=True, blank=True
+    union_card = models.CharField(  # noqa: DJ001
+        _("union card number"), max_length=30, null=True, blank=True
     )
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
@@ -177,6 +178,13 @@ class Person(models.Model):
         verbose_name_plural = _("members")
         indexes = [
             models.Index(fields=["unit", "sort_key"], name="org_person_unit_sort"),
+        ]
+        # constraints rather than unique=True: on PostgreSQL a unique CharField also gets a
+        # second, varchar_pattern_ops index for LIKE, which nothing here queries and every
+        # write of a member would keep up to date
+        constraints = [
+            models.UniqueConstraint(fields=[name], name=f"org_person_{name}_key")
+            for name in ("member_code", "national_id", "union_card")
         ]
 
     def __str__(self) -> str:

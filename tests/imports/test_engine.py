@@ -129,6 +129,10 @@ def test_dry_run_writes_nothing_but_counts(org, tmp_path):
      "birth_date"),
     ("members", ["DV009", "Lê Văn Sai", "Nam", "", "001185012345", "", "", "", "HN-BD-CS5"],
      "national_id"),  # already An's ID
+    ("members", ["DV009", "Lê Văn Dài", "Nam", "", "", "T" * 31, "", "", "HN-BD-CS5"],
+     "union_card"),  # wider than the column
+    ("members", ["DV009", "Lê Văn " + "A" * 61, "Nam", "", "", "", "", "", "HN-BD-CS5"],
+     "full_name"),  # a word wider than the given-name column
     ("positions", ["DV001", "HN-BD-CS5", "Tổng thống", "", "", "", ""], "position"),
     ("positions", ["DV404", "HN-BD-CS5", "Chủ tịch", "", "", "", ""], "member_code"),
 ])
@@ -147,6 +151,24 @@ def test_one_bad_row_writes_nothing_and_is_named(org, tmp_path, table, row, colu
     assert all(i.text("vi") and i.text("en") for i in result.issues)
     assert not Unit.objects.filter(code="HN-BD-CS5").exists()
     assert not Person.objects.filter(member_code="DV001").exists()
+
+
+def test_union_card_numbers_are_unique(org, tmp_path):
+    members = [r[:] for r in MEMBERS]
+    members[0][5] = members[2][5] = "TDV-7"  # the same card twice in the file
+    result = run(write_csvs(tmp_path / "a", UNITS, members, None))
+    assert not result.ok
+    assert [(i.row, i.column) for i in result.issues] == [(4, "union_card")]
+    assert "TDV-7" in result.issues[0].text("en")
+    assert not Person.objects.filter(member_code="DV001").exists()
+
+    members[2][5] = ""
+    assert run(write_csvs(tmp_path / "b", UNITS, members, POSITIONS)).ok
+    other = [["DV010", "Đỗ Văn Khác", "Nam", "", "", "TDV-7", "", "", "HN-BD-CS5"]]
+    result = run(write_csvs(tmp_path / "c", None, other, None))
+    assert [(i.row, i.column) for i in result.issues] == [(2, "union_card")]
+    assert "another member" in result.issues[0].text("en")
+    assert not Person.objects.filter(member_code="DV010").exists()
 
 
 def test_cycle_is_an_error(org, tmp_path):
