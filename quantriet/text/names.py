@@ -1,5 +1,7 @@
 """Splitting Vietnamese full names into family, middle and given names."""
 
+from functools import cache, lru_cache
+
 from quantriet.text.normalize import fold, nfc, unify_tones
 
 __all__ = ["COMPOUND_FAMILY_NAMES", "split_full_name"]
@@ -18,6 +20,18 @@ COMPOUND_FAMILY_NAMES: tuple[str, ...] = (
 """Multi-word family names recognised by split_full_name (longest match wins)."""
 
 
+@cache
+def _compound_keys(plain: bool) -> dict[str, list[list[str]]]:
+    """The compound family names as lists of word keys, by the key of their first word."""
+    key = fold if plain else _exact_key
+    out: dict[str, list[list[str]]] = {}
+    for compound in COMPOUND_FAMILY_NAMES:
+        parts = [key(word) for word in compound.split()]
+        out.setdefault(parts[0], []).append(parts)
+    return out
+
+
+@lru_cache(maxsize=50_000)
 def _exact_key(token: str) -> str:
     """Comparison key keeping diacritics (tone placement and case ignored)."""
     return unify_tones(token).lower()
@@ -32,7 +46,8 @@ def split_full_name(full: str) -> tuple[str, str, str]:
     nfc(); the returned parts keep its spelling. A name written without any diacritics
     matches compound family names without diacritics too.
     """
-    tokens = nfc(full).split(" ") if nfc(full) else []
+    normal = nfc(full)
+    tokens = normal.split(" ") if normal else []
     if not tokens:
         return ("", "", "")
     if len(tokens) == 1:
@@ -41,12 +56,14 @@ def split_full_name(full: str) -> tuple[str, str, str]:
         return (tokens[0], "", tokens[1])
     plain = fold(" ".join(tokens)) == " ".join(tokens).lower()
     key = fold if plain else _exact_key
-    keys = [key(token) for token in tokens]
     family_size = 1
-    for compound in COMPOUND_FAMILY_NAMES:
-        parts = [key(word) for word in compound.split()]
-        if len(parts) < len(tokens) and keys[: len(parts)] == parts:
-            family_size = max(family_size, len(parts))
+    compounds = _compound_keys(plain)
+    first = key(tokens[0])
+    if first in compounds:  # most names: one key computed, no compound starts with it
+        keys = [first] + [key(token) for token in tokens[1:]]
+        for parts in compounds[first]:
+            if len(parts) < len(tokens) and keys[: len(parts)] == parts:
+                family_size = max(family_size, len(parts))
     family = " ".join(tokens[:family_size])
     middle = " ".join(tokens[family_size:-1])
     return (family, middle, tokens[-1])

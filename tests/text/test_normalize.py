@@ -200,3 +200,23 @@ def test_search_terms_are_folded_words(text: str) -> None:
     assert len(terms) == len(set(terms))
     for term in terms:
         assert term and fold(term) == term and " " not in term
+
+
+def test_fold_by_table_equals_the_general_folding():
+    import random
+    import unicodedata
+
+    from quantriet.text.normalize import _FOLD_TABLE, _fold_slow
+
+    letters = [chr(c) for c in _FOLD_TABLE]
+    others = [" ", "  ", "\t", "-", "'", "0", "9", "\u00a0", "\u200b", "İ", "\u212a", "ß",
+              "ǅ", "Ω", "ñ", "a\u0301", "\u0300"]
+    rnd = random.Random(7)
+    samples = ["", " ", "Nguyễn Văn A", "  ĐỖ   thị  HOÀ ", "Tôn Nữ", "Mã đoàn viên",
+               *letters, *others]
+    for _ in range(20_000):
+        pool = letters if rnd.random() < 0.7 else letters + others
+        samples.append("".join(rnd.choice(pool) for _ in range(rnd.randint(1, 12))))
+    samples += [unicodedata.normalize("NFD", s) for s in samples[:2000]]
+    for s in samples:
+        assert fold(s) == _fold_slow(s), s
