@@ -6,6 +6,8 @@ Prints one JSON line. Two modes:
     .venv/bin/python bench/similarity.py --reports 50000 --seed 7
     .venv/bin/python bench/similarity.py --pg 1000000    # band keys of 1 M reports in PostgreSQL
     .venv/bin/python bench/similarity.py --pg 1000000 --keep   # reuse the loaded table
+    .venv/bin/python bench/similarity.py --app 20000      # the application's tables and check
+    .venv/bin/python bench/similarity.py --app 1000000 --per-bucket 40 --reuse
 
 The corpus (``quantriet/similarity/synthetic.py``, seeded) is one resolution, N original
 reports on it, and 5 "circulating templates" each copied by 40 writers (edited 0-20 %),
@@ -39,6 +41,25 @@ lookup is an index-only scan -- and times the lookup as one query per submission
 
 (``--cap K``: at most K reports per key, the earliest, via a LATERAL subquery.)
 
+``--app N`` measures the application's own path instead, in the scratch database
+``--db`` (default ``qt_bench_simapp``, migrated; ``--reuse`` keeps a finished load of the
+same N and seed, and applies new migrations to it). It loads the demo organisation (small),
+a campaign with the resolution as reference text, and N members each with a submitted
+report of one version; the first 10,000 versions, then the campaign's phrase set taken from
+them by ``services.refresh`` (and ``services.rebuild``), then the other versions and the
+band keys of all N -- each report's ``set(fingerprint(text, ignore=<the set>).bands)`` with
+the set's generation, what ``check_version`` stores -- written with COPY from ``--workers``
+processes (the indexes of the key table dropped before and built again after). The 5
+templates are registered with ``services.add_source`` and their 200 copies submitted and
+checked one by one. Then two rounds of held-out submissions, each stored by
+``reports.services.submit`` and checked by ``services.check_version`` (the function the
+task runs; only that call is timed): the first with the one rebuilt generation, the
+second after ``services.refresh`` took a new set and ``--rebuild-batches`` batches of its
+rebuild ran (one task's worth), so lookups probe two generations. The submissions of both
+rounds are removed afterwards (the load stays reusable). Printed: time of the check
+(median, p95), recall and precision through flags, flags on negatives, index size per
+report, load time, load average before and after each round.
+
 Filler reports come from the same generator as the planted ones, but their band keys are
 computed from their syllables without rendering and re-reading the text
 (``fingerprint_syllables(normalised(r))``, tested equal to ``fingerprint(render(r))``).
@@ -49,6 +70,7 @@ reading it from the database), timed as part of the verification.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 import json
 import multiprocessing
@@ -80,7 +102,7 @@ PG_URL = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/")
 class Corpus:
     """Indexed reports: originals 0..N-1, then templates and their copies."""
 
-    def __init__(self, seed: int, n: int) -> None:
+    def __init__(self, seed: int, n: int, phrases: bool = True) -> None:
         self.seed, self.n = seed, n
         self.gen = syn.Corpus(seed)
         rng = random.Random(f"templates-{seed}")
@@ -95,7 +117,7 @@ class Corpus:
                 self.extra[base + 1 + c] = (copy, -1 - t)
         self.reference = fp.fingerprint(self.gen.resolution).shingles
         counts: Counter[int] = Counter()
-        size = min(COMMON_SAMPLE, n)
+        size = min(COMMON_SAMPLE, n) if phrases else 0
         for i in range(size):
             counts.update(
                 fp.fingerprint_syllables(syn.normalised(self.gen.report(i))).shingles
@@ -399,6 +421,408 @@ def load_pg(corpus: Corpus, workers: int, keep: bool) -> dict[str, Any]:
     return info
 
 
+# --- the application's own path (--app N) ----------------------------------------------------
+
+APP_SLUG = "bench-similarity"
+APP_SECRET = "bench-similarity-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+_app: dict[str, Any] = {}
+"""What the loading processes need, set before they are forked."""
+
+
+def _app_chunk(args: tuple[int, int]) -> int:
+    """Versions (from ``versions_from`` on) and band keys (if ``ignore`` is set) of the
+    filler reports lo..hi-1, as the application stores them, written with COPY."""
+    import hashlib
+
+    import psycopg
+
+    from quantriet.reports import extract
+    from quantriet.reports.services import tidy_text
+
+    lo, hi = args
+    a = _app
+    corpus: Corpus = a["corpus"]
+    ignore: frozenset[int] | None = a["ignore"]
+    rows = 0
+    with psycopg.connect(a["url"]) as conn, conn.cursor() as cur:
+        cur.execute("SET session_replication_role = replica")  # rows consistent by construction
+        for start in range(lo, hi, 2000):
+            versions, keys = [], io.StringIO()
+            for i in range(start, min(hi, start + 2000)):
+                text = tidy_text(syn.render(corpus.report(i)))
+                report_id = a["report0"] + i
+                if i >= a["versions_from"]:
+                    versions.append((
+                        a["version0"] + i, 1, "", a["at"][i], report_id, "text", text,
+                        extract.count_words(text), "", "", 0,
+                        hashlib.sha256(text.encode()).hexdigest(), False))
+                if ignore is not None:
+                    for key in set(fp.fingerprint(text, ignore=ignore).bands):
+                        keys.write(f"{a['campaign']}\t{report_id}\t\\N\t{key}\t{a['generation']}\n")
+                        rows += 1
+            if versions:
+                with cur.copy("COPY reports_version (id, number, client_ref, submitted_at, "
+                              "report_id, kind, text, words, file, filename, size, sha256, "
+                              "late) FROM STDIN") as copy:
+                    for row in versions:
+                        copy.write_row(row)
+            if keys.tell():
+                with cur.copy("COPY similarity_bandkey (campaign_id, report_id, source_id, "
+                              "key, generation) FROM STDIN") as copy:
+                    copy.write(keys.getvalue())
+            conn.commit()
+    return rows
+
+
+def _app_parallel(lo: int, hi: int, workers: int) -> int:
+    from django.db import connections
+
+    connections.close_all()  # the children must not share the parent's connection
+    step = 10_000
+    chunks = [(s, min(hi, s + step)) for s in range(lo, hi, step)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return sum(pool.imap_unordered(_app_chunk, chunks))
+
+
+def _sql(query: str, params: Any = ()) -> list[tuple[Any, ...]]:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(query, params)
+        return cur.fetchall() if cur.description else []
+
+
+def app_load(corpus: Corpus, holdout: int, workers: int) -> dict[str, Any]:
+    """The organisation, the campaign with the resolution as reference text, N filler
+    reports (each with one version and the band keys the copy check stores), the phrase set
+    taken from the first 10,000 (``services.refresh``, as ``similarity-refresh`` does) and
+    rebuilt, the circulating templates (``services.add_source``) and their copies submitted
+    and checked one by one, and `holdout` more members with accounts for the held-out
+    submissions."""
+    from _http import migrate_and_demo
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from quantriet.campaigns import services as campaigns
+    from quantriet.campaigns.models import Campaign
+    from quantriet.org.models import Unit
+    from quantriet.reports.services import policy_for
+    from quantriet.similarity import services
+    from quantriet.similarity.models import Source
+
+    info: dict[str, Any] = dict(migrate_and_demo("small"))
+    t0 = time.perf_counter()
+    admin = get_user_model().objects.get(username="admin")
+    top = Unit.objects.get(parent__isnull=True)
+    campaign = campaigns.create_campaign(slug=APP_SLUG, title="Benchmark kiểm tra sao chép",
+                                         owner_unit=top, actor=admin)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.PUBLISHED)
+    policy_for(campaign)
+    services.add_source(campaign=campaign, kind=Source.Kind.REFERENCE, title="Nghị quyết",
+                        text=corpus.gen.resolution, actor=admin)
+    n, copies = corpus.n, len(corpus.extra) - TEMPLATES
+    members = n + copies + holdout
+    leaves = _sql("SELECT id, COALESCE(parent_id, id) FROM org_unit u WHERE valid_to IS NULL "
+                  "AND NOT EXISTS (SELECT 1 FROM org_unit c WHERE c.parent_id = u.id) "
+                  "ORDER BY id")
+    now = timezone.now()
+    person0 = _sql("SELECT COALESCE(max(id), 0) + 1 FROM org_person")[0][0]
+    part0 = _sql("SELECT COALESCE(max(id), 0) + 1 FROM campaigns_participant")[0][0]
+    report0 = _sql("SELECT COALESCE(max(id), 0) + 1 FROM reports_report")[0][0]
+    version0 = _sql("SELECT COALESCE(max(id), 0) + 1 FROM reports_version")[0][0]
+    _app["meta"] = {"person0": person0, "n": n, "report0": report0}
+    units = [u for u, _p in leaves]
+    parents = [p for _u, p in leaves]
+    _sql("INSERT INTO org_person (id, family_name, middle_name, given_name, full_name, "
+         "search_name, sort_key, gender, email, phone, unit_id, created_at, updated_at) "
+         "SELECT %s + g, 'Nguyễn', 'Văn', 'Số ' || g, 'Nguyễn Văn Số ' || g, "
+         "'nguyen van so ' || g, 'so ' || lpad(g::text, 8, '0'), '', '', '', "
+         "(%s::bigint[])[1 + g %% %s], %s, %s FROM generate_series(0, %s - 1) g",
+         [person0, units, len(units), now, now, members])
+    _sql("INSERT INTO campaigns_participant (id, campaign_id, person_id, unit_id, sort_key, "
+         "managing_unit_id, source, active, reason, pinned, created_at, updated_at) "
+         "SELECT %s + g, %s, %s + g, (%s::bigint[])[1 + g %% %s], 'so ' || lpad(g::text, 8, "
+         "'0'), (%s::bigint[])[1 + g %% %s], 'rule', true, '', false, %s, %s "
+         "FROM generate_series(0, %s - 1) g",
+         [part0, campaign.pk, person0, units, len(units), parents, len(units), now, now,
+          members])
+    # accounts for the members who submit through the application (after the fillers)
+    _sql("INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, "
+         "email, is_staff, is_active, date_joined) SELECT '!bench', false, 'sim' || g, '', '', "
+         "'', false, true, %s FROM generate_series(%s, %s - 1) g", [now, n, members])
+    _sql("UPDATE org_person p SET user_id = a.id FROM auth_user a WHERE a.username = "
+         "'sim' || (p.id - %s) AND p.id >= %s", [person0, person0 + n])
+    for table in ("org_person", "campaigns_participant"):
+        _sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+             f"(SELECT max(id) FROM {table}))")
+    first = min(n, services.SAMPLE)
+    at = [now - dt.timedelta(seconds=n - i) for i in range(n)]
+
+    def reports(lo: int, hi: int) -> None:
+        _sql("INSERT INTO reports_report (id, campaign_id, participant_id, status, draft, "
+             "managing_unit_id, review_unit_id, escalated, version_count, first_submitted_at, "
+             "submitted_at, late, updated_at) SELECT %s + g, %s, %s + g, 'submitted', '', "
+             "pa.managing_unit_id, pa.managing_unit_id, false, 1, %s - (%s - g) * "
+             "interval '1 second', %s - (%s - g) * interval '1 second', false, %s "
+             "FROM generate_series(%s, %s - 1) g JOIN campaigns_participant pa "
+             "ON pa.id = %s + g",
+             [report0, campaign.pk, part0, now, n, now, n, now, lo, hi, part0])
+        _sql("SELECT setval(pg_get_serial_sequence('reports_report', 'id'), "
+             "(SELECT max(id) FROM reports_report))")
+
+    _app.update(corpus=corpus, url=os.environ["DATABASE_URL"].replace("postgres://",
+                                                                       "postgresql://"),
+                campaign=campaign.pk, report0=report0, version0=version0, at=at,
+                versions_from=0, ignore=None, generation=0)
+    # the first 10,000 reports, then the phrase set taken from them (and its rebuild)
+    reports(0, first)
+    _app_parallel(0, first, workers)
+    made = services.refresh(campaign)
+    assert made is not None and services.rebuild(campaign, made.generation)
+    state = services.phrases(campaign)
+    info.update(generation=state.generation, phrase_sample=made.sample,
+                frequent_left_out=len(state.ignore), common_phrases=len(state.common))
+    # the other reports, and the band keys of all, with the latest set: indexes built after
+    indexes = _sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = "
+                   "'similarity_bandkey' AND indexname NOT LIKE '%%_pkey'")
+    for name, _definition in indexes:
+        _sql(f'DROP INDEX "{name}"')
+    reports(first, n)
+    _app.update(versions_from=first, ignore=state.ignore, generation=state.generation)
+    t = time.perf_counter()
+    info["band_keys"] = _app_parallel(0, n, workers)
+    _sql("SELECT setval(pg_get_serial_sequence('reports_version', 'id'), "
+         "(SELECT max(id) FROM reports_version))")
+    info["copy_s"] = round(time.perf_counter() - t, 1)
+    t = time.perf_counter()
+    _sql("SET maintenance_work_mem = '1GB'")
+    for _name, definition in indexes:
+        _sql(definition)
+    _sql("VACUUM ANALYZE similarity_bandkey, reports_version, reports_report, "
+         "campaigns_participant, org_person")
+    info["index_s"] = round(time.perf_counter() - t, 1)
+    # templates registered by the organiser; their copies submitted and checked one by one
+    for t_index, template in enumerate(corpus.templates):
+        services.add_source(campaign=campaign, kind=Source.Kind.TEMPLATE,
+                            title=f"Mẫu {t_index + 1}", text=syn.render(template), actor=admin)
+    member = n
+    for i in sorted(corpus.extra):
+        report, family = corpus.extra[i]
+        if i == n + (-1 - family) * (TEMPLATE_COPIES + 1):
+            continue  # the template itself
+        _submit_and_check(campaign, member, syn.render(report))
+        member += 1
+    _sql("CREATE TABLE bench_meta (n int, seed int, members int, person0 bigint, "
+         "report0 bigint)")
+    _sql("INSERT INTO bench_meta VALUES (%s, %s, %s, %s, %s)",
+         [n, corpus.seed, members, person0, report0])
+    info["load_s"] = round(time.perf_counter() - t0, 1)
+    return info
+
+
+def _submit_and_check(campaign: Any, member: int, text: str,
+                      timed: list[float] | None = None) -> tuple[Any, Any]:
+    """Submit `text` as member number `member` (reports.services.submit, as the page does)
+    and run the copy check the submission queues (timed into `timed`)."""
+    from quantriet.campaigns.models import Participant
+    from quantriet.reports import services as reports
+    from quantriet.similarity import services
+
+    meta = _app["meta"]
+    participant = Participant.objects.select_related("person__user", "campaign").get(
+        campaign=campaign, person_id=meta["person0"] + member)
+    version = reports.submit(participant=participant, text=text,
+                             actor=participant.person.user)
+    t = time.perf_counter()
+    flag = services.check_version(version.pk)
+    if timed is not None:
+        timed.append(time.perf_counter() - t)
+    return version, flag
+
+
+def _app_reset(campaign: Any) -> None:
+    """Back to the loaded state: no held-out submissions, one rebuilt generation."""
+    from django_tasks_db.models import DBTaskResult
+
+    from quantriet.reports.models import Report
+    from quantriet.similarity.models import BandKey, PhraseSet
+
+    meta = _app["meta"]
+    first_holdout = meta["person0"] + meta["n"] + len(_app["corpus"].extra) - TEMPLATES
+    Report.objects.filter(campaign=campaign,
+                          participant__person_id__gte=first_holdout).delete()
+    sets = list(PhraseSet.objects.filter(campaign=campaign).order_by("generation"))
+    if len(sets) > 1:
+        if any(bytes(s.ignore) != bytes(sets[0].ignore) for s in sets[1:]):
+            raise SystemExit("the database holds another phrase set: load it again")
+        BandKey.objects.filter(campaign=campaign).exclude(
+            generation=sets[0].generation).update(generation=sets[0].generation)
+        PhraseSet.objects.filter(pk__in=[s.pk for s in sets[1:]]).delete()
+    DBTaskResult.objects.all().delete()
+    _sql("VACUUM ANALYZE similarity_bandkey, reports_report, reports_version")
+
+
+def app_check(corpus: Corpus, campaign: Any, per_bucket: int, seed: int,
+              first_member: int) -> dict[str, Any]:
+    """The held-out submissions, each submitted and checked by ``services.check_version``
+    (the function the task runs): recall, precision, flags on negatives, time of the check."""
+    from quantriet.similarity.models import Source
+
+    meta = _app["meta"]
+    templates = {pk: -int(title.split()[-1]) for pk, title in Source.objects.filter(
+        campaign=campaign, kind=Source.Kind.TEMPLATE).values_list("pk", "title")}
+    family: dict[int, int] = {}
+    times: list[float] = []
+    by_bucket: dict[str, list[float]] = defaultdict(list)
+    found: dict[str, list[bool]] = defaultdict(list)
+    flags_true = flags_false = 0
+    member = first_member
+    for bucket, report, fam in submissions(corpus, per_bucket, seed):
+        timed: list[float] = []
+        version, flag = _submit_and_check(campaign, member, syn.render(report), timed)
+        member += 1
+        times.extend(timed)
+        by_bucket[bucket].extend(timed)
+        family[version.report_id] = fam
+        hit = False
+        if flag is not None:
+            if flag.source_id:
+                other = templates[flag.source_id]
+            elif flag.other_id in family:
+                other = family[flag.other_id]
+            else:
+                index = flag.other_id - meta["report0"]
+                other = index if index < meta["n"] else _app["copy_family"].get(
+                    flag.other_id, NEGATIVE + 1)
+            hit = other == fam
+            if hit:
+                flags_true += 1
+            else:
+                flags_false += 1
+        if fam != NEGATIVE:
+            found[bucket].append(hit)
+        else:
+            found[bucket].append(flag is None)
+
+    def ms(values: list[float], q: float) -> float:
+        values = sorted(values)
+        return round(1000 * values[min(len(values) - 1, int(q * len(values)))], 2)
+
+    positives = [b for b in found if b not in ("unrelated", "quote_only")]
+    upto20 = [v for b in positives for v in found[b]
+              if not (b.startswith("edit_") and int(b[5:]) > 20)]
+    return {
+        "submissions": len(times),
+        "check_ms": {"median": ms(times, 0.5), "p95": ms(times, 0.95),
+                     "mean": round(1000 * statistics.mean(times), 2)},
+        "recall_upto_20pct": round(sum(upto20) / len(upto20), 4),
+        "precision": round(flags_true / max(1, flags_true + flags_false), 4),
+        "flags_true": flags_true,
+        "flags_false": flags_false,
+        "negatives_flagged": {b: len(found[b]) - sum(found[b]) for b in ("unrelated",
+                                                                          "quote_only")},
+        "recall_by_bucket": {b: round(sum(found[b]) / len(found[b]), 4) for b in positives},
+        "check_ms_median_by_bucket": {b: ms(v, 0.5) for b, v in by_bucket.items()},
+    }
+
+
+def app_main(args: argparse.Namespace) -> dict[str, Any]:
+    from _http import ensure_database
+
+    n = args.app
+    per_round = 18 * args.per_bucket
+    holdout = 2 * per_round
+    database_url = f"{PG_URL.rstrip('/')}/{args.db}".replace("postgresql://", "postgres://")
+    os.environ.update({"DATABASE_URL": database_url, "DEBUG": "0", "SECRET_KEY": APP_SECRET,
+                       "DJANGO_SETTINGS_MODULE": "quantriet.settings"})
+    reused = ensure_database(PG_URL.rstrip("/"), args.db, args.reuse)
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from quantriet.campaigns.models import Campaign
+    from quantriet.similarity import services
+
+    corpus = Corpus(args.seed, n, phrases=False)
+    out: dict[str, Any] = {"mode": "application", "reports": n, "seed": args.seed,
+                           "database": args.db}
+    loaded = reused and _sql("SELECT to_regclass('bench_meta') IS NOT NULL")[0][0]
+    if loaded:
+        row = _sql("SELECT n, seed, members, person0, report0 FROM bench_meta")[0]
+        if row[:3] != (n, args.seed, n + len(corpus.extra) - TEMPLATES + holdout):
+            raise SystemExit(f"--reuse: {args.db} holds another load {row[:3]}; drop --reuse")
+        out["reused"] = True
+        from django.core.management import call_command
+
+        t = time.perf_counter()
+        call_command("migrate", verbosity=0, stdout=io.StringIO())  # e.g. a new index
+        out["migrate_s"] = round(time.perf_counter() - t, 1)
+    else:
+        if reused:
+            raise SystemExit(f"--reuse: {args.db} is not a finished load; drop --reuse")
+        out.update(app_load(corpus, holdout, args.workers))
+        row = _sql("SELECT n, seed, members, person0, report0 FROM bench_meta")[0]
+    _app["meta"] = dict(zip(("n", "seed", "members", "person0", "report0"), row, strict=True))
+    _app["corpus"] = corpus
+    campaign = Campaign.objects.get(slug=APP_SLUG)
+    _app["copy_family"] = {}
+    _app_reset(campaign)
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_relation_size('similarity_bandkey'), "
+                    "pg_indexes_size('similarity_bandkey'), count(*) FROM similarity_bandkey")
+        table, indexes, keys = cur.fetchone()
+        cur.execute("SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM "
+                    "pg_index WHERE indrelid = 'similarity_bandkey'::regclass ORDER BY 1")
+        each = {name: round(size / n) for name, size in cur.fetchall()}
+    out.update(band_keys=keys, table_bytes_per_report=round(table / n),
+               index_bytes_per_report=round(indexes / n), index_bytes_per_report_each=each)
+    first_holdout = n + len(corpus.extra) - TEMPLATES
+    _app["copy_family"] = _copy_families(campaign, corpus)
+    load = os.getloadavg()
+    out["steady"] = app_check(corpus, campaign, args.per_bucket,
+                              args.seed if args.query_seed is None else args.query_seed,
+                              first_holdout)
+    out["steady"]["loadavg_before"] = [round(x, 2) for x in load]
+    out["steady"]["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    # a new phrase set: lookups probe two generations until its rebuild is done
+    t = time.perf_counter()
+    made = services.refresh(campaign)
+    assert made is not None
+    refresh_s = time.perf_counter() - t
+    t = time.perf_counter()
+    done = services.rebuild(campaign, made.generation, batches=args.rebuild_batches)
+    rebuild_s = time.perf_counter() - t
+    live = [g for g, _i in services.phrases(campaign).live]
+    load = os.getloadavg()
+    out["rebuilding"] = app_check(corpus, campaign, args.per_bucket,
+                                  (args.seed if args.query_seed is None else args.query_seed)
+                                  + 1000, first_holdout + per_round)
+    out["rebuilding"].update(
+        generations_probed=live, refresh_s=round(refresh_s, 1),
+        rebuild_batches=args.rebuild_batches, rebuild_s=round(rebuild_s, 1),
+        rebuild_done=done, loadavg_before=[round(x, 2) for x in load],
+        loadavg_after=[round(x, 2) for x in os.getloadavg()])
+    _app_reset(campaign)
+    return out
+
+
+def _copy_families(campaign: Any, corpus: Corpus) -> dict[int, int]:
+    """Report id -> template family of the loaded template copies."""
+    meta = _app["meta"]
+    first = meta["person0"] + meta["n"]
+    families = []
+    for i in sorted(corpus.extra):
+        report, family = corpus.extra[i]
+        if i != corpus.n + (-1 - family) * (TEMPLATE_COPIES + 1):
+            families.append(family)
+    rows = _sql("SELECT r.id, pa.person_id FROM reports_report r JOIN campaigns_participant pa "
+                "ON pa.id = r.participant_id WHERE r.campaign_id = %s AND pa.person_id >= %s "
+                "AND pa.person_id < %s", [campaign.pk, first, first + len(families)])
+    return {report: families[person - first] for report, person in rows}
+
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reports", type=int, default=20_000)
@@ -415,7 +839,20 @@ def main() -> None:
                         help="read at most CAP reports per key (earliest first); 0: all")
     parser.add_argument("--no-stats", action="store_true",
                         help="skip the untimed query counting all reports sharing a key")
+    parser.add_argument("--app", type=int, metavar="N",
+                        help="the application's own tables and check, N reports in PostgreSQL")
+    parser.add_argument("--db", default="qt_bench_simapp", help="database of --app")
+    parser.add_argument("--reuse", action="store_true",
+                        help="--app: use the loaded database if it holds the same load")
+    parser.add_argument("--rebuild-batches", type=int, default=20,
+                        help="--app: rebuild batches run before the second round")
     args = parser.parse_args()
+    if args.app:
+        t = time.perf_counter()
+        out = app_main(args)
+        out["total_s"] = round(time.perf_counter() - t, 1)
+        print(json.dumps(out, ensure_ascii=False))
+        return
     n = args.pg or args.reports
     query_seed = args.seed if args.query_seed is None else args.query_seed
     t = time.perf_counter()

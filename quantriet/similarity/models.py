@@ -40,7 +40,8 @@ class Source(models.Model):
 
 class BandKey(models.Model):
     """One LSH band key of the latest version of a report (or of a template). A candidate
-    lookup is one indexed query on (campaign, key)."""
+    lookup is one indexed query on (campaign, key); the index also holds the generation and
+    the report or template, so the lookup reads the index only (no table rows)."""
 
     campaign_id: int
     campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="+", db_index=False)
@@ -54,7 +55,8 @@ class BandKey(models.Model):
     class Meta:
         verbose_name = _("band key")
         verbose_name_plural = _("band keys")
-        indexes = [models.Index(fields=["campaign", "key"], name="similarity_band_key")]
+        indexes = [models.Index(fields=["campaign", "key", "generation", "report", "source"],
+                                name="similarity_band_lookup")]
 
     def __str__(self) -> str:
         return f"{self.key}"

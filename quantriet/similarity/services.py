@@ -19,7 +19,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,7 +49,8 @@ def reference_shingles(campaign: Campaign) -> frozenset[int]:
     """The shingles of the campaign's reference texts (cached per process until a source
     is added or removed)."""
     refs = Source.objects.filter(campaign=campaign, kind=Source.Kind.REFERENCE)
-    stamp = (refs.count(), max(refs.values_list("pk", flat=True), default=0))
+    found = refs.aggregate(n=Count("pk"), last=Max("pk"))
+    stamp = (found["n"], found["last"] or 0)
     cached = _reference_cache.get(campaign.pk)
     if cached and cached[0] == stamp:
         return cached[1]
@@ -314,27 +315,21 @@ def rebuild(campaign: Campaign, generation: int, *, batches: int | None = None) 
 
 def check_version(version_id: int) -> Flag | None:
     """Fingerprint, look up, verify, index; flag the version if it copies."""
-    version = (Version.objects.select_related("report__campaign")
+    version = (Version.objects.select_related("report__campaign__report_policy")
                .filter(pk=version_id).first())
     if version is None:
         return None
     report, campaign = version.report, version.report.campaign
-    if report.versions.filter(number__gt=version.number).exists():
+    if report.version_count > version.number:
         return None  # superseded before the task ran; the newer version is checked
     reference = reference_shingles(campaign)
     state = phrases(campaign)
     normalised = [s for s, _a, _b in fp.syllables(version.text)]
     prints = [(generation, fp.fingerprint_syllables(normalised, ignore=ignore))
               for generation, ignore in state.live]
-    probes = Q()
-    for generation, print_ in prints:
-        probes |= Q(generation=generation, key__in=list(print_.probes))
-    hits = Counter(
-        (row[0], row[1]) for row in BandKey.objects.filter(campaign=campaign).filter(probes)
-        .exclude(report=report).values_list("report_id", "source_id"))
     limit = threshold(campaign)
     best: tuple[float, Any, Any, fp.Comparison] | None = None
-    candidates = [k for k, n in hits.most_common(MAX_CANDIDATES) if n >= fp.MIN_SHARED_BANDS]
+    candidates = _candidates(campaign, report, prints)
     others = _latest_texts([r for r, _s in candidates if r])
     sources = {s.pk: s for s in Source.objects.filter(
         pk__in=[s for _r, s in candidates if s], kind=Source.Kind.TEMPLATE)}
@@ -368,6 +363,36 @@ def check_version(version_id: int) -> Flag | None:
             return None
         score, other_version, source, comparison = best
         return _flag(version, other_version, source, comparison, score)
+
+
+def _candidates(campaign: Campaign, report: Report,
+                prints: list[tuple[int, fp.Fingerprint]]) -> list[tuple[int | None, int | None]]:
+    """(report id, template id) of the indexed texts with at least MIN_SHARED_BANDS of
+    their keys among the probes, those sharing the most first (ties: the earliest report),
+    at most MAX_CANDIDATES: one query, counted in the database. Each generation's keys are
+    matched with the probes of that generation; all of a report's keys are of one
+    generation, so a report's count is what a single generation would give."""
+    found = BandKey.objects.filter(campaign=campaign)
+    if len(prints) == 1:
+        generation, print_ = prints[0]
+        found = found.filter(generation=generation, key__in=sorted(print_.probes))
+        shared = Count("*")
+    else:
+        # One pass over the index for the probes of all generations; each entry counted
+        # only if its key is among its own generation's probes. (With that condition in
+        # the WHERE clause, as an OR of one term per generation, PostgreSQL misjudged the
+        # rows and scanned the whole table.)
+        everything = set().union(*(print_.probes for _g, print_ in prints))
+        found = found.filter(generation__in=[g for g, _p in prints],
+                             key__in=sorted(everything))
+        own = Q()
+        for generation, print_ in prints:
+            own |= Q(generation=generation, key__in=sorted(print_.probes))
+        shared = Count("key", filter=own)
+    rows = (found.exclude(report=report).values("report_id", "source_id")
+            .annotate(shared=shared).filter(shared__gte=fp.MIN_SHARED_BANDS)
+            .order_by("-shared", "report_id", "source_id")[:MAX_CANDIDATES])
+    return [(row["report_id"], row["source_id"]) for row in rows]
 
 
 def _latest_generation(campaign: Campaign) -> int:
