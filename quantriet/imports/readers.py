@@ -577,6 +577,7 @@ class _Source:
     name: str  # shown to the user
     hints: tuple[str, ...]  # names that may designate the table (sheet, then file name)
     col_offset = 0  # absolute column of cells[0]
+    cells_are_text = False  # True when every raw cell is a str (CSV)
     encoding: str | None = None
     delimiter: str | None = None
 
@@ -1774,6 +1775,7 @@ _SEP_LINE = re.compile(r"sep=(.)\s*", re.IGNORECASE)
 
 
 class _CsvSource(_Source):
+    cells_are_text = True
     def __init__(self, name: str, hints: tuple[str, ...], open_binary: Callable[[], IO[bytes]]):
         self.name = name
         self.hints = hints
@@ -1946,34 +1948,46 @@ class Table:
         None for an empty cell; see the module docstring.
         """
         offset = self._source.col_offset
+        converters = dict(_CONVERTERS)
+        if self._source.cells_are_text:  # what _as_text and _as_date do with a str
+            converters["code"] = converters["text"] = converters["date"] = clean_text
         plan = [
-            (key, index - offset, _CONVERTERS[cols.column(self.name, key).kind])
+            (key, index - offset, converters[cols.column(self.name, key).kind])
             for key, index in self.columns.items()
         ]
         signatures = self._header.signatures if self.columns == self._header.mapping else {}
         check = [(key, signatures[key]) for key, _, _ in plan if signatures.get(key)]
+        if len(check) < 2:
+            check = []
         first = self.first_data_row
+        needed = max((index for _, index, _ in plan), default=-1) + 1
+        wide = all(index >= 0 for _, index, _ in plan)
         for number, cells in self._source.raw_rows():
             if number < first:
                 continue
             width = len(cells)
-            values: dict[str, Any] = {}
-            filled = 0
-            for key, index, convert in plan:
-                value = convert(cells[index]) if 0 <= index < width else None
-                values[key] = value
+            if wide and width >= needed:
+                values = {key: convert(cells[index]) for key, index, convert in plan}
+            else:
+                values = {
+                    key: convert(cells[index]) if 0 <= index < width else None
+                    for key, index, convert in plan
+                }
+            for value in values.values():
                 if value is not None:
-                    filled += 1
-            if not filled:
-                continue
-            if check and len(check) >= 2:
+                    break
+            else:
+                continue  # nothing in any mapped column
+            if check:
                 hits = 0
                 for key, texts in check:
                     signature = _signature(values[key])
                     if signature is not None and signature in texts:
                         hits += 1
-                if hits >= 2 and hits * 2 >= filled:
-                    continue
+                if hits >= 2:
+                    filled = sum(1 for value in values.values() if value is not None)
+                    if hits * 2 >= filled:
+                        continue
             yield number, values
 
 

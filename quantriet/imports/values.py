@@ -84,7 +84,14 @@ def date(value: Any) -> dt.date | None:
         raise CellError(_("“%(value)s” is not a date."), value=value)
     if isinstance(value, (int, float)):
         return excel_serial(float(value))
+    if type(value) is str:
+        return _date_str(value)
     return _date_text(nfc(str(value)))
+
+
+@lru_cache(maxsize=100_000)
+def _date_str(value: str) -> dt.date:
+    return _date_text(nfc(value))
 
 
 @lru_cache(maxsize=100_000)
@@ -175,6 +182,8 @@ def phone(value: Any) -> str:
     s = text(value, 40)
     if not s:
         return ""
+    if s[0] == "0" and 9 <= len(s) <= 11 and s.isdecimal():
+        return s  # already what the rules below make of it (\d is a decimal digit)
     digits = re.sub(r"[\s.\-()]", "", s)
     if digits.startswith("+84"):
         digits = "0" + digits[3:]

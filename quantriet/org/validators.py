@@ -24,6 +24,9 @@ def clean_national_id(value: str | None) -> str | None:
     """Strip spaces and dots; return None for empty input; raise for a malformed ID."""
     if value is None:
         return None
+    if type(value) is str and len(value) == 12 and value.isascii() and value.isdigit():
+        if value[:3] in province_prefixes():
+            return value
     digits = re.sub(r"[\s.\-]", "", str(value))
     if not digits:
         return None
