@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import connection
+from django.db.models import Model
 
 MIN_ROWS = 10_000
 """Below this many new rows, keeping the indexes is cheap enough whatever the table."""
@@ -86,3 +87,31 @@ def indexes_rebuilt_after(table: str, enabled: bool = True) -> Iterator[None]:
         for _name, definition in indexes:
             cur.execute(definition)
         cur.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def insert_instances(model: type[Model], objs: list[Model], batch_size: int = 1000) -> None:
+    """``bulk_create`` for many new rows, by COPY on PostgreSQL.
+
+    The values are prepared as ``bulk_create`` prepares them (``pre_save`` then
+    ``get_db_prep_save``), but no INSERT statement of thousands of placeholders is built
+    and parsed: 10,000 units and their events took 1.5 s through the ORM. Primary keys
+    are written when the objects have them (all or none) and are not read back otherwise.
+    Signals are not sent, as with ``bulk_create``.
+    """
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=batch_size)
+        return
+    with_pk = objs[0].pk is not None
+    if any((obj.pk is not None) != with_pk for obj in objs):
+        raise ValueError("either every object has its primary key or none has")
+    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+    quoted = connection.ops.quote_name
+    columns = ", ".join(quoted(f.column) for f in fields)
+    sql = f"COPY {quoted(model._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cur, cur.cursor.copy(sql) as copy:
+        for obj in objs:
+            copy.write_row([
+                f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields
+            ])

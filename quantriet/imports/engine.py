@@ -364,12 +364,13 @@ class RosterImport:
             )
             existing[u.code] = u
             created.append(u)
-        Unit.objects.bulk_create(created, batch_size=1000)
-        UnitEvent.objects.bulk_create([
+        bulk.insert_instances(Unit, created)
+        actor = _user(self.actor)
+        bulk.insert_instances(UnitEvent, [
             UnitEvent(unit=u, kind=UnitEvent.Kind.CREATED, date=u.valid_from or today,
-                      new_parent=u.parent, note=_("imported"), actor=_user(self.actor))
+                      new_parent=u.parent, note=_("imported"), actor=actor)
             for u in created
-        ], batch_size=1000)
+        ])
         res.new = len(created)
         created_codes = {u.code for u in created}
         # updates of existing units
