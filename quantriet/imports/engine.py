@@ -466,8 +466,10 @@ class RosterImport:
     def _create_staging(self) -> None:
         with connection.cursor() as cur:
             if self.vendor == "postgresql":
-                # the import's index builds (staging tables; a bulk load's rebuilt indexes)
-                # sort a million keys in memory rather than on disk (default 64 MB)
+                # the import's sorts, hashes and index builds (staging tables; a bulk
+                # load's rebuilt indexes) over a million rows in memory rather than in
+                # temporary files (defaults: 4 MB and 64 MB); for this transaction only
+                cur.execute("SET LOCAL work_mem = '128MB'")
                 cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
             for name, cols in (("qt_stage_members", self.STAGE_MEMBERS),
                                ("qt_stage_positions", self.STAGE_POSITIONS)):
