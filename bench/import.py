@@ -11,7 +11,9 @@ so that each step reports its own peak memory (ru_maxrss):
   xlsx        ``import-roster`` of the same rows as one .xlsx workbook
   iex         django-import-export (ModelResource, bulk mode) on the first K members
 
-and prints one JSON line with seconds, member rows per second, peak RSS and the ratios.
+and prints one JSON line with seconds, member rows per second, peak RSS and the ratios;
+each import step also lists its SQL statements of 0.2 s or more (``slow_statements``:
+seconds, seconds from the start, the statement's beginning).
 
     .venv/bin/pip install -r requirements/bench.txt     # django-import-export
     .venv/bin/python bench/import.py [--members 1000000] [--iex-rows 100000] [--skip-xlsx]
@@ -197,16 +199,30 @@ def step_import(path: str) -> dict:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quantriet.settings")
     django.setup()
+    from django.db import connection
+
     from quantriet.imports.engine import RosterImport
     from quantriet.imports.readers import open_workbook
 
+    slow: list[list] = []  # statements of 0.2 s or more: [seconds, start, first 70 chars]
     t = time.perf_counter()
-    result = RosterImport(open_workbook(path)).run(apply=True)
+
+    def timed(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            took = time.perf_counter() - start
+            if took >= 0.2:
+                slow.append([round(took, 2), round(start - t, 1), " ".join(sql.split())[:70]])
+
+    with connection.execute_wrapper(timed):
+        result = RosterImport(open_workbook(path)).run(apply=True)
     seconds = time.perf_counter() - t
     if not result.ok:
         raise SystemExit([i.text("en") for i in result.issues[:10]])
     return {"seconds": round(seconds, 2), "rows": result.tables["members"].rows,
-            "tables": result.summary()}
+            "tables": result.summary(), "slow_statements": slow}
 
 
 def step_iex(path: str, limit: int) -> dict:

@@ -2,11 +2,9 @@
 
 PostgreSQL's advice for a bulk load ("Populating a Database" in its manual) is to drop a
 table's indexes and foreign keys, load, and create them again: one sort per index and one
-join per foreign key are far cheaper than maintaining nine B-trees row by row and running
-a deferred trigger for every row at commit. Measured on a million members into an empty
-``org_person`` (see docs/benchmarks.md): the insert with its indexes in place took 12.6 s
-plus 5 s of foreign-key triggers at commit; without them about 2 s, plus 2.5 s to build
-the indexes again.
+join per foreign key are far cheaper than keeping every B-tree up to date row by row and
+running a deferred trigger for every row at commit. For a million members into an empty
+``org_person`` the load went from about 18 s to about 8 s (docs/benchmarks.md).
 
 It pays only when the table holds fewer rows than the load adds (the first import of a
 national roster); an import of a few units' members into a full table keeps the indexes.
