@@ -1776,6 +1776,7 @@ _SEP_LINE = re.compile(r"sep=(.)\s*", re.IGNORECASE)
 
 class _CsvSource(_Source):
     cells_are_text = True
+
     def __init__(self, name: str, hints: tuple[str, ...], open_binary: Callable[[], IO[bytes]]):
         self.name = name
         self.hints = hints
