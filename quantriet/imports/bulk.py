@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 MIN_ROWS = 10_000
@@ -105,11 +105,10 @@ def insert_instances(model: type[Model], objs: list[Model], batch_size: int = 10
     if any((obj.pk is not None) != with_pk for obj in objs):
         raise ValueError("either every object has its primary key or none has")
     fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-    quoted = connection.ops.quote_name
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: no proxy lookup per value
+    quoted = db.ops.quote_name
     columns = ", ".join(quoted(f.column) for f in fields)
     sql = f"COPY {quoted(model._meta.db_table)} ({columns}) FROM STDIN"
-    with connection.cursor() as cur, cur.cursor.copy(sql) as copy:
+    with db.cursor() as cur, cur.cursor.copy(sql) as copy:
         for obj in objs:
-            copy.write_row([
-                f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields
-            ])
+            copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields])

@@ -364,13 +364,18 @@ class RosterImport:
             )
             existing[u.code] = u
             created.append(u)
-        bulk.insert_instances(Unit, created)
         actor = _user(self.actor)
-        bulk.insert_instances(UnitEvent, [
-            UnitEvent(unit=u, kind=UnitEvent.Kind.CREATED, date=u.valid_from or today,
-                      new_parent=u.parent, note=_("imported"), actor=actor)
+        actor_id = actor.pk if actor else None
+        note = str(_("imported"))
+        events = [  # by ids: setting related objects costs more than the rest of __init__
+            UnitEvent(unit_id=u.pk, kind=UnitEvent.Kind.CREATED, date=u.valid_from or today,
+                      new_parent_id=u.parent_id, note=note, actor_id=actor_id)
             for u in created
-        ])
+        ]
+        for model, objs in ((Unit, created), (UnitEvent, events)):
+            table = model._meta.db_table
+            with bulk.indexes_rebuilt_after(table, bulk.worth_it(table, len(objs))):
+                bulk.insert_instances(model, objs)
         res.new = len(created)
         created_codes = {u.code for u in created}
         # updates of existing units
