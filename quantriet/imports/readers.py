@@ -208,6 +208,7 @@ def column_letter(index: int) -> str:
 
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+_HAS_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _FORMULA_TRIGGERS = frozenset("=+-@\t\r\n")
 _INTEGER_TEXT = re.compile(r"[+-]?\d+", re.ASCII)
 
@@ -221,7 +222,9 @@ def clean_text(s: str) -> str | None:
     if s.isascii():
         s = " ".join(s.split())
     else:
-        s = nfc(s.translate(_INVISIBLE))
+        if _HAS_INVISIBLE.search(s):  # a search is far cheaper than a translate
+            s = s.translate(_INVISIBLE)
+        s = nfc(s)
     if not s:
         return None
     if s[0] == "'" and len(s) > 1 and s[1] in _FORMULA_TRIGGERS:

@@ -218,14 +218,6 @@ def search_terms(query: str) -> list[str]:
     return terms
 
 
-# Every precomposed Vietnamese letter and every ASCII letter, mapped to what a folding
-# pass makes of it on its own. Text made only of these and other ASCII characters folds
-# letter by letter, so one str.translate gives the same result as the passes above.
-_FOLD_TABLE: dict[int, str] = {
-    ord(char): _fold_slow(char) for char in [*_SPLIT, *"ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
-}
-
-
 def fold(s: str) -> str:
     """Return the accent-insensitive search key of `s`.
 
@@ -233,7 +225,16 @@ def fold(s: str) -> str:
     as foreign diacritics), "đ"/"Đ" -> "d", whitespace collapsed and stripped. Other
     letters pass through lower-cased. "Nguyễn Văn A" -> "nguyen van a". Idempotent.
     """
-    folded = s.translate(_FOLD_TABLE)
-    if folded.isascii():  # Vietnamese in NFC and ASCII: the table did it all
-        return " ".join(folded.split())
+    n = unicodedata.normalize("NFC", s)
+    if n.isascii():
+        return " ".join(n.lower().split())
+    # Vietnamese and other Latin letters decompose (NFD) into an ASCII letter and marks;
+    # dropping what is not ASCII then leaves one letter for each character of n. If any
+    # character left nothing (another script, a symbol, a space that is not ASCII), the
+    # lengths differ and the general passes decide.
+    ascii_ = unicodedata.normalize("NFD", n.replace("đ", "d").replace("Đ", "D")).encode(
+        "ascii", "ignore"
+    )
+    if len(ascii_) == len(n):
+        return " ".join(ascii_.decode().lower().split())
     return _fold_slow(s)
