@@ -15,8 +15,9 @@ leaves the table, its indexes and its constraints as they were. The table is loc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
@@ -106,9 +107,18 @@ def insert_instances(model: type[Model], objs: list[Model], batch_size: int = 10
         raise ValueError("either every object has its primary key or none has")
     fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself: no proxy lookup per value
+    copy_rows(model, [f.column for f in fields], (
+        [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields] for obj in objs
+    ))
+
+
+def copy_rows(model: type[Model], columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
+    """COPY rows of database values into ``model``'s table (PostgreSQL only); columns not
+    named get NULL."""
+    db = connections[DEFAULT_DB_ALIAS]
     quoted = db.ops.quote_name
-    columns = ", ".join(quoted(f.column) for f in fields)
-    sql = f"COPY {quoted(model._meta.db_table)} ({columns}) FROM STDIN"
+    names = ", ".join(quoted(c) for c in columns)
+    sql = f"COPY {quoted(model._meta.db_table)} ({names}) FROM STDIN"
     with db.cursor() as cur, cur.cursor.copy(sql) as copy:
-        for obj in objs:
-            copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields])
+        for row in rows:
+            copy.write_row(row)

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from quantriet.imports.engine import RosterImport
 from quantriet.imports.readers import open_workbook
 from quantriet.org import services
-from quantriet.org.models import Person, Position, Unit
+from quantriet.org.models import Person, Position, Unit, UnitEvent
 from tests.factories import user
 
 UNITS_H = ["Mã đơn vị", "Tên đơn vị", "Mã đơn vị cấp trên", "Cấp", "Tỉnh/thành phố",
@@ -80,6 +80,13 @@ def test_import_creates_units_members_positions(org, tmp_path):
     assert Position.objects.get(person=thuy).full_time is True
     assert Position.objects.get(person__member_code="DV002").managing_unit == org.bd
     assert services.verify_member_counters() == []
+    events = UnitEvent.objects.filter(unit__code__in=["HN-BD-CS5", "HN-BD-CS6"])
+    assert sorted(events.values_list("unit__code", "kind", "date", "new_parent", "note",
+                                     "other_unit", "old_parent")) == [
+        ("HN-BD-CS5", "created", dt.date(2024, 9, 5), org.bd.pk, "imported", None, None),
+        ("HN-BD-CS6", "created", dt.date.today(), org.bd.pk, "imported", None, None),
+    ]
+    assert all(e.created_at is not None for e in events)
 
 
 def test_reimporting_the_same_file_changes_nothing(org, tmp_path):
