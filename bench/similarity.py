@@ -750,8 +750,9 @@ def app_main(args: argparse.Namespace) -> dict[str, Any]:
     loaded = reused and _sql("SELECT to_regclass('bench_meta') IS NOT NULL")[0][0]
     if loaded:
         row = _sql("SELECT n, seed, members, person0, report0 FROM bench_meta")[0]
-        if row[:3] != (n, args.seed, n + len(corpus.extra) - TEMPLATES + holdout):
-            raise SystemExit(f"--reuse: {args.db} holds another load {row[:3]}; drop --reuse")
+        if row[:2] != (n, args.seed) or row[2] < n + len(corpus.extra) - TEMPLATES + holdout:
+            raise SystemExit(f"--reuse: {args.db} holds another load (N, seed, members: "
+                             f"{row[:3]}); drop --reuse, or lower --per-bucket")
         out["reused"] = True
         from django.core.management import call_command
 
