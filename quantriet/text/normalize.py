@@ -204,20 +204,6 @@ def _strip_punctuation(term: str) -> str:
     return term[start:end]
 
 
-def search_terms(query: str) -> list[str]:
-    """Fold `query` and split it into distinct words, to be AND-ed over a folded column.
-
-    Punctuation around words is dropped ("Nguyễn, Văn" -> ["nguyen", "van"]); inner
-    punctuation is kept so e-mails and phone numbers stay whole.
-    """
-    terms: list[str] = []
-    for raw in fold(query).split():
-        term = _strip_punctuation(raw)
-        if term and term not in terms:
-            terms.append(term)
-    return terms
-
-
 def fold(s: str) -> str:
     """Return the accent-insensitive search key of `s`.
 
@@ -238,3 +224,17 @@ def fold(s: str) -> str:
     if len(ascii_) == len(n):
         return " ".join(ascii_.decode().lower().split())
     return _fold_slow(s)
+
+
+def search_terms(query: str) -> list[str]:
+    """Fold `query` and split it into distinct words, to be AND-ed over a folded column.
+
+    Punctuation around words is dropped ("Nguyễn, Văn" -> ["nguyen", "van"]); inner
+    punctuation is kept so e-mails and phone numbers stay whole.
+    """
+    terms: list[str] = []
+    for raw in fold(query).split():
+        term = _strip_punctuation(raw)
+        if term and term not in terms:
+            terms.append(term)
+    return terms
