@@ -17,6 +17,7 @@ seconds, seconds from the start, the statement's beginning).
 
     .venv/bin/pip install -r requirements/bench.txt     # django-import-export
     .venv/bin/python bench/import.py [--members 1000000] [--iex-rows 100000] [--skip-xlsx]
+    .venv/bin/python bench/import.py --national-units    # 130,000 units alone
 
 The database (default postgres://postgres@127.0.0.1:5432/qt_bench_import) is dropped and
 created anew.
@@ -88,6 +89,29 @@ def generate(folder: Path, members: int, seed: int = 1) -> dict[str, int]:
                         "01/10/2023"])
             positions += 1
     return {"units": grassroots + 2, "members": members, "positions": positions}
+
+
+def national_units(db: str) -> None:
+    """130,000 units: the confederation, 63 provincial federations, 2,060 unions each."""
+    work = Path(tempfile.mkdtemp(prefix="qt-bench-units-"))
+    rnd = random.Random(3)
+    with open(work / "don_vi.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Mã đơn vị", "Tên đơn vị", "Mã đơn vị cấp trên", "Cấp", "Tỉnh/thành phố",
+                    "Số đoàn viên"])
+        w.writerow(["TLD", "Tổng Liên đoàn Lao động Việt Nam", "", "Tổng Liên đoàn Lao động "
+                    "Việt Nam", "", ""])
+        for p in range(1, 64):
+            w.writerow([f"LDLD-{p:02d}", f"Liên đoàn Lao động tỉnh số {p}", "TLD",
+                        "Liên đoàn Lao động tỉnh, thành phố", f"Tỉnh {p}", ""])
+            for g in range(2060):
+                w.writerow([f"CS{p:02d}{g:05d}", f"Công đoàn cơ sở Công ty số {g} tỉnh {p}",
+                            f"LDLD-{p:02d}", "Công đoàn cơ sở", "", rnd.randint(20, 300)])
+    reset_database(db)
+    out = child("import", str(work), db)
+    print(json.dumps({"units": out["tables"]["units"]["rows"], "seconds": out["seconds"],
+                      "peak_rss_mb": out["peak_rss_mb"],
+                      "slow_statements": out["slow_statements"]}, ensure_ascii=False))
 
 
 def to_xlsx(folder: Path, out: Path) -> None:
@@ -302,9 +326,15 @@ def main() -> None:
     ap.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/qt_bench_import")
     ap.add_argument("--child", nargs=2, metavar=("STEP", "PATH"))
     ap.add_argument("--extra", default="")
+    ap.add_argument("--national-units", action="store_true",
+                    help="only import a units file of national size (63 provinces x 2,060 "
+                         "grassroots unions) into the emptied database")
     args = ap.parse_args()
     if args.child:
         run_child(args.child[0], args.child[1], args.extra)
+        return
+    if args.national_units:
+        national_units(args.database)
         return
 
     work = Path(tempfile.mkdtemp(prefix="qt-bench-import-"))
