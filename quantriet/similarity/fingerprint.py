@@ -130,6 +130,7 @@ __all__ = [
     "common_shingles",
     "compare",
     "fingerprint",
+    "fingerprint_shingles",
     "fingerprint_syllables",
     "is_copy",
     "normalize_syllable",
@@ -318,10 +319,18 @@ def fingerprint_syllables(
     normalised: Sequence[str], *, ignore: frozenset[int] = frozenset()
 ) -> Fingerprint:
     """The fingerprint of already normalised syllables (see fingerprint)."""
-    shingles = frozenset(shingle_hashes(normalised))
+    return fingerprint_shingles(
+        len(normalised), frozenset(shingle_hashes(normalised)), ignore=ignore)
+
+
+def fingerprint_shingles(
+    syllables: int, shingles: frozenset[int], *, ignore: frozenset[int] = frozenset()
+) -> Fingerprint:
+    """The fingerprint of a text of `syllables` syllables whose shingle hashes are
+    `shingles`: one text fingerprinted with several `ignore` sets is shingled once."""
     counted = shingles - ignore if ignore else shingles
     bands, probes = _bands(counted, shingles)
-    return Fingerprint(len(normalised), shingles, bands, probes)
+    return Fingerprint(syllables, shingles, bands, probes)
 
 
 def fingerprint(text: str, *, ignore: frozenset[int] = frozenset()) -> Fingerprint:
