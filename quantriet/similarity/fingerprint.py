@@ -136,6 +136,7 @@ __all__ = [
     "normalize_syllable",
     "shingle_hashes",
     "syllables",
+    "text_shingles",
 ]
 
 SHINGLE = 5
@@ -389,6 +390,13 @@ def _shingled(text: str) -> _Shingled:
         hashes,
         frozenset(hashes),
     )
+
+
+def text_shingles(text: str) -> tuple[int, frozenset[int]]:
+    """The number of syllables of `text` and its shingle hashes, from the cache compare()
+    uses: a text fingerprinted and then compared is cut into syllables once."""
+    doc = _shingled(text)
+    return len(doc.starts), doc.shingles
 
 
 @dataclass

@@ -324,9 +324,9 @@ def check_version(version_id: int) -> Flag | None:
         return None  # superseded before the task ran; the newer version is checked
     reference = reference_shingles(campaign)
     state = phrases(campaign)
-    normalised = [s for s, _a, _b in fp.syllables(version.text)]
-    shingles = frozenset(fp.shingle_hashes(normalised))  # once for every generation
-    prints = [(generation, fp.fingerprint_shingles(len(normalised), shingles, ignore=ignore))
+    # shingled once for every generation probed and for the comparisons below
+    count, shingles = fp.text_shingles(version.text)
+    prints = [(generation, fp.fingerprint_shingles(count, shingles, ignore=ignore))
               for generation, ignore in state.live]
     limit = threshold(campaign)
     best: tuple[float, Any, Any, fp.Comparison] | None = None
@@ -367,7 +367,7 @@ def check_version(version_id: int) -> Flag | None:
             # a new phrase set was stored meanwhile: keys of the latest one, so that its
             # rebuild (which may have passed this report) leaves nothing stale
             state = phrases(campaign)
-            stored = fp.fingerprint_shingles(len(normalised), shingles, ignore=state.ignore)
+            stored = fp.fingerprint_shingles(count, shingles, ignore=state.ignore)
         _store_keys(campaign.pk, report.pk, state.generation, stored.bands)
         if version.number == 1:
             _refresh_if_due(campaign, state)
@@ -441,17 +441,25 @@ def _flag(version: Version, other_version: Version | None, source: Source | None
             cluster = Cluster.objects.create(campaign=campaign, earliest=other, size=1)
     assert cluster is not None
     was_flagged = _flagged(report.pk)
-    flag, created = Flag.objects.update_or_create(version=version, defaults={
-        "campaign": campaign, "cluster": cluster, "report": report, "other": other,
-        "other_version": other_version, "source": source,
-        "jaccard": comparison.jaccard,
-        "containment": max(comparison.containment_a, comparison.containment_b),
-        "score": score})
+    values = {"campaign": campaign, "cluster": cluster, "report": report, "other": other,
+              "other_version": other_version, "source": source,
+              "jaccard": comparison.jaccard,
+              "containment": max(comparison.containment_a, comparison.containment_b),
+              "score": score}
+    # No update_or_create (a savepoint and a locking read): check_version holds the
+    # report's row lock, so no other check of this version runs meanwhile.
+    created = not Flag.objects.filter(version=version).update(**values)
+    if created:
+        flag = Flag.objects.create(version=version, **values)
+    else:
+        flag = Flag.objects.get(version=version)
     if created and not Flag.objects.filter(cluster=cluster, report=report).exclude(
             pk=flag.pk).exists():
         Cluster.objects.filter(pk=cluster.pk).update(size=F("size") + 1)
         cluster.refresh_from_db(fields=["size"])
-    _count_flag(report, was_flagged)
+    if created and not was_flagged:
+        # a new flag is open; an updated one keeps its status: nothing else changed
+        counters.bump_participant(report.participant_id, flagged=1)
     return flag
 
 
