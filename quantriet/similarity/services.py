@@ -404,6 +404,8 @@ def _candidates(campaign: Campaign, report: Report,
     at most MAX_CANDIDATES: one query, counted in the database. Each generation's keys are
     matched with the probes of that generation; all of a report's keys are of one
     generation, so a report's count is what a single generation would give."""
+    if connection.vendor == "postgresql":
+        return _candidates_pg(campaign.pk, report.pk, prints)
     found = BandKey.objects.filter(campaign=campaign)
     if len(prints) == 1:
         generation, print_ = prints[0]
@@ -425,6 +427,37 @@ def _candidates(campaign: Campaign, report: Report,
             .annotate(shared=shared).filter(shared__gte=fp.MIN_SHARED_BANDS)
             .order_by("-shared", "report_id", "source_id")[:MAX_CANDIDATES])
     return [(row["report_id"], row["source_id"]) for row in rows]
+
+
+def _candidates_pg(campaign_id: int, report_id: int,
+                   prints: list[tuple[int, fp.Fingerprint]]) -> list[tuple[int | None, int | None]]:
+    """The query of _candidates written out: each set of probes is one array parameter
+    (`= ANY`) instead of ~300 (`IN`), which the ORM prepares one value at a time and the
+    server parses one literal at a time (about 4 ms of a check)."""
+    if len(prints) == 1:
+        generation, print_ = prints[0]
+        count, count_params = "count(*)", []
+        where = "generation = %s AND key = ANY(%s::bigint[])"
+        where_params: list[Any] = [generation, sorted(print_.probes)]
+    else:
+        # as in _candidates: all probes in the WHERE clause, each generation's in the count
+        terms = " OR ".join("(generation = %s AND key = ANY(%s::bigint[]))" for _p in prints)
+        count = f"count(*) FILTER (WHERE {terms})"
+        count_params = [v for generation, print_ in prints
+                        for v in (generation, sorted(print_.probes))]
+        where = "generation = ANY(%s::integer[]) AND key = ANY(%s::bigint[])"
+        where_params = [[g for g, _p in prints],
+                        sorted(set().union(*(print_.probes for _g, print_ in prints)))]
+    with connection.cursor() as cursor:
+        # the fragments put together are constants of this function; values are parameters
+        cursor.execute(
+            f"SELECT report_id, source_id, {count} AS shared FROM similarity_bandkey "  # noqa: S608
+            f"WHERE campaign_id = %s AND {where} AND (report_id <> %s OR report_id IS NULL) "
+            f"GROUP BY report_id, source_id HAVING {count} >= %s "
+            "ORDER BY shared DESC, report_id, source_id LIMIT %s",
+            [*count_params, campaign_id, *where_params, report_id, *count_params,
+             fp.MIN_SHARED_BANDS, MAX_CANDIDATES])
+        return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
 def _flag(version: Version, other_version: Version | None, source: Source | None,
