@@ -52,15 +52,18 @@ MEMBER_HEADER = ["Mã đoàn viên", "Họ và tên", "Giới tính", "Ngày sin
                  "Số thẻ đoàn viên", "Email", "Số điện thoại", "Mã công đoàn cơ sở"]
 
 
+UNITS_TOP = [  # the units sheet's header and the confederation
+    ["Mã đơn vị", "Tên đơn vị", "Mã đơn vị cấp trên", "Cấp", "Tỉnh/thành phố", "Số đoàn viên"],
+    ["TLD", "Tổng Liên đoàn Lao động Việt Nam", "", "Tổng Liên đoàn Lao động Việt Nam", "", ""],
+]
+
+
 def generate(folder: Path, members: int, seed: int = 1) -> dict[str, int]:
     rnd = random.Random(seed)
     grassroots = max(1, members // 100)
     with open(folder / "don_vi.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["Mã đơn vị", "Tên đơn vị", "Mã đơn vị cấp trên", "Cấp", "Tỉnh/thành phố",
-                    "Số đoàn viên"])
-        w.writerow(["TLD", "Tổng Liên đoàn Lao động Việt Nam", "", "Tổng Liên đoàn Lao động "
-                    "Việt Nam", "", ""])
+        w.writerows(UNITS_TOP)
         w.writerow(["LDLD-01", "Liên đoàn Lao động Thành phố Hà Nội", "TLD",
                     "Liên đoàn Lao động tỉnh, thành phố", "Hà Nội", ""])
         for g in range(grassroots):
@@ -97,10 +100,7 @@ def national_units(db: str) -> None:
     rnd = random.Random(3)
     with open(work / "don_vi.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["Mã đơn vị", "Tên đơn vị", "Mã đơn vị cấp trên", "Cấp", "Tỉnh/thành phố",
-                    "Số đoàn viên"])
-        w.writerow(["TLD", "Tổng Liên đoàn Lao động Việt Nam", "", "Tổng Liên đoàn Lao động "
-                    "Việt Nam", "", ""])
+        w.writerows(UNITS_TOP)
         for p in range(1, 64):
             w.writerow([f"LDLD-{p:02d}", f"Liên đoàn Lao động tỉnh số {p}", "TLD",
                         "Liên đoàn Lao động tỉnh, thành phố", f"Tỉnh {p}", ""])
