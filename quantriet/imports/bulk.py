@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -46,9 +47,9 @@ def indexes_rebuilt_after(table: str, enabled: bool = True) -> Iterator[None]:
 
     The primary key stays, and so does any unique constraint another table's foreign key
     relies on. If the block raises, nothing is re-created: the caller's transaction is
-    rolled back and with it the drops.
+    rolled back and with it the drops. On SQLite nothing is dropped.
     """
-    if not enabled:
+    if not enabled or connection.vendor != "postgresql":
         yield
         return
     with connection.cursor() as cur:
@@ -88,8 +89,8 @@ def indexes_rebuilt_after(table: str, enabled: bool = True) -> Iterator[None]:
         cur.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
-def insert_instances(model: type[Model], objs: list[Model], batch_size: int = 1000) -> None:
-    """``bulk_create`` for many new rows, by COPY on PostgreSQL.
+def insert_instances(model: type[Model], objs: list[Model]) -> None:
+    """``bulk_create`` for many new rows, through :func:`copy_rows`.
 
     The values are prepared as ``bulk_create`` prepares them (``pre_save`` then
     ``get_db_prep_save``), but no INSERT statement of thousands of placeholders is built
@@ -98,9 +99,6 @@ def insert_instances(model: type[Model], objs: list[Model], batch_size: int = 10
     Signals are not sent, as with ``bulk_create``.
     """
     if not objs:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs, batch_size=batch_size)
         return
     with_pk = objs[0].pk is not None
     if any((obj.pk is not None) != with_pk for obj in objs):
@@ -113,12 +111,21 @@ def insert_instances(model: type[Model], objs: list[Model], batch_size: int = 10
 
 
 def copy_rows(model: type[Model], columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
-    """COPY rows of database values into ``model``'s table (PostgreSQL only); columns not
-    named get NULL."""
+    """Write rows of database values into ``model``'s table; columns not named get NULL.
+
+    COPY on PostgreSQL; elsewhere (SQLite) INSERTs of 1,000 rows at a time.
+    """
     db = connections[DEFAULT_DB_ALIAS]
     quoted = db.ops.quote_name
+    table = quoted(model._meta.db_table)
     names = ", ".join(quoted(c) for c in columns)
-    sql = f"COPY {quoted(model._meta.db_table)} ({names}) FROM STDIN"
-    with db.cursor() as cur, cur.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
+    with db.cursor() as cur:
+        if db.vendor == "postgresql":
+            with cur.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
+        rows = iter(rows)
+        while batch := list(islice(rows, 1000)):
+            cur.executemany(sql, batch)

@@ -433,22 +433,19 @@ class RosterImport:
         """The history's "created" event of each new unit."""
         actor = _user(self.actor)
         today = self.today
-        if self.vendor != "postgresql":
-            UnitEvent.objects.bulk_create([
-                UnitEvent(unit=u, kind=UnitEvent.Kind.CREATED, date=u.valid_from or today,
-                          new_parent=u.parent, note=_("imported"), actor=actor)
-                for u in units
-            ], batch_size=1000)
-            return
-        # rows rather than model instances: 130,000 of those cost seconds
-        note, now, actor_id = str(_("imported")), timezone.now(), actor.pk if actor else None
+        # rows rather than model instances: 130,000 of those cost seconds; the date and
+        # time values prepared by their fields, as the ORM stores them on each database
+        field = UnitEvent._meta.get_field
+        day, stamp = field("date").get_db_prep_save, field("created_at").get_db_prep_save
+        note, actor_id = str(_("imported")), actor.pk if actor else None
+        now = stamp(timezone.now(), connection)
         with bulk.indexes_rebuilt_after("org_unitevent",
                                         bulk.worth_it("org_unitevent", len(units))):
             bulk.copy_rows(
                 UnitEvent,
                 ["unit_id", "kind", "date", "new_parent_id", "note", "actor_id", "created_at"],
-                ((u.pk, UnitEvent.Kind.CREATED.value, u.valid_from or today, u.parent_id, note,
-                  actor_id, now) for u in units),
+                ((u.pk, UnitEvent.Kind.CREATED.value, day(u.valid_from or today, connection),
+                  u.parent_id, note, actor_id, now) for u in units),
             )
 
     def _allocate_unit_ids(self, n: int) -> list[int]:
