@@ -1,6 +1,7 @@
 """Import jobs: one uploaded file, its column mapping, its preview and its application."""
 
 import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.db import models
@@ -57,6 +58,11 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_status_display()})"
+
+    def progress_path(self) -> Path:
+        """Where a running import reports how far it got: beside the upload, outside the
+        database (``services.live_progress`` reads it)."""
+        return Path(self.file.path + ".progress")
 
     @property
     def is_busy(self) -> bool:

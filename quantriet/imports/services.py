@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +127,7 @@ STALE_AFTER = dt.timedelta(minutes=2)
 def is_stale(job: ImportJob) -> bool:
     """A running job that has reported no progress for a while: its worker died."""
     return job.status == ImportJob.Status.RUNNING and (
-        timezone.now() - job.updated_at > STALE_AFTER
+        timezone.now() - live_progress(job).updated_at > STALE_AFTER
     )
 
 
@@ -166,18 +170,10 @@ def run_job(job_id: str) -> ImportJob:
                 )
         total = sum(getattr(t, "estimated_rows", 0) or 0 for t in workbook.tables.values())
         ImportJob.objects.filter(pk=job.pk).update(total_rows=total)
-        counted = {"rows": 0}
-
-        def progress(phase: str, done: int) -> None:
-            counted[phase] = done
-            rows = sum(v for k, v in counted.items() if k != "rows")
-            ImportJob.objects.filter(pk=job.pk).update(
-                progress_phase=phase, progress_rows=rows, updated_at=timezone.now()
-            )
-
         actor = job.created_by
         result = RosterImport(
-            workbook, actor=actor, scope=scope_paths(actor, "change"), progress=progress
+            workbook, actor=actor, scope=scope_paths(actor, "change"),
+            progress=_progress_file_writer(job),
         ).run(apply=job.apply_requested)
     except ReadError as exc:
         return _finish(job, None, error=exc.message_vi + " / " + exc.message_en)
@@ -187,9 +183,56 @@ def run_job(job_id: str) -> ImportJob:
     return _finish(job, result)
 
 
+PROGRESS_EVERY = 0.5
+"""Seconds between two writes of a running import's progress file."""
+
+
+def _progress_file_writer(job: ImportJob) -> Callable[[str, int], None]:
+    """The import's progress callback: rows read so far, written to the job's progress
+    file (:meth:`ImportJob.progress_path`) at most every :data:`PROGRESS_EVERY` seconds.
+
+    Not in the job's row: the import runs in one transaction, so an update of the row
+    would stay invisible to the pages until the end, and on PostgreSQL it cannot even be
+    sent while the import's connection is copying rows.
+    """
+    path = job.progress_path()
+    counted: dict[str, int] = {}
+    last = [0.0]
+
+    def progress(phase: str, done: int) -> None:
+        counted[phase] = done
+        now = time.monotonic()
+        if now - last[0] < PROGRESS_EVERY:
+            return
+        last[0] = now
+        partial = path.with_name(path.name + ".part")
+        partial.write_text(json.dumps({"phase": phase, "rows": sum(counted.values())}))
+        os.replace(partial, path)  # a reader sees the old file or the new one, whole
+
+    return progress
+
+
+def live_progress(job: ImportJob) -> ImportJob:
+    """``job`` with the progress its running import last wrote (phase, rows and the time,
+    in ``updated_at``); unchanged when the job is not running or wrote nothing yet."""
+    if job.status != ImportJob.Status.RUNNING:
+        return job
+    path = job.progress_path()
+    try:
+        data = json.loads(path.read_text())
+        written = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+    except (OSError, ValueError):
+        return job
+    job.progress_phase = str(data.get("phase", ""))[:20]
+    job.progress_rows = max(0, int(data.get("rows", 0)))
+    job.updated_at = max(job.updated_at, written)
+    return job
+
+
 @transaction.atomic
 def _finish(job: ImportJob, result: ImportResult | None, error: str = "") -> ImportJob:
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    job.progress_path().unlink(missing_ok=True)
     job.issues.all().delete()
     job.finished_at = timezone.now()
     if result is None:

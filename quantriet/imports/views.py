@@ -63,7 +63,7 @@ def job_list(request):
 
 @login_required
 def job_detail(request, pk):
-    job = _job(request, pk)
+    job = services.live_progress(_job(request, pk))
     issues = Paginator(job.issues.all(), 100).get_page(request.GET.get("page"))
     return render(request, "imports/job.html", {"job": job, "issues": issues,
                                                 "tables": _summary_rows(job),
@@ -73,7 +73,7 @@ def job_detail(request, pk):
 @login_required
 def job_status(request, pk):
     """The progress partial, polled by htmx while the job runs."""
-    job = _job(request, pk)
+    job = services.live_progress(_job(request, pk))
     response = render(request, "imports/_status.html", {"job": job,
                                                         "tables": _summary_rows(job)})
     if not job.is_busy and request.headers.get("HX-Request"):

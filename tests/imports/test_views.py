@@ -1,6 +1,7 @@
 """The import pages: upload → check (the worker's job) → apply; mapping; errors; export."""
 
 import io
+import os
 import zipfile
 
 import pytest
@@ -222,8 +223,11 @@ def test_a_dead_worker_leaves_nothing_and_the_job_can_be_retried(
     c.post(reverse("imports:retry", args=[job.pk]))
     job.refresh_from_db()
     assert job.status == "running"
-    ImportJob.objects.filter(pk=job.pk).update(
-        updated_at=job.updated_at - services.STALE_AFTER * 2)
+    # the dead run's last progress file is as old as its last row
+    assert job.progress_path().exists()
+    aged = (job.updated_at - services.STALE_AFTER * 2)
+    ImportJob.objects.filter(pk=job.pk).update(updated_at=aged)
+    os.utime(job.progress_path(), (aged.timestamp(), aged.timestamp()))
     page = c.get(reverse("imports:job", args=[job.pk])).content.decode()
     assert reverse("imports:retry", args=[job.pk]) in page
     with django_capture_on_commit_callbacks(execute=True):
