@@ -129,3 +129,29 @@ def copy_rows(model: type[Model], columns: list[str], rows: Iterable[Sequence[An
         rows = iter(rows)
         while batch := list(islice(rows, 1000)):
             cur.executemany(sql, batch)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(v: Any) -> str:
+    if v is None:
+        return "\\N"
+    if type(v) is str:
+        return v.translate(_COPY_ESCAPES)
+    return str(v)
+
+
+def copy_line(row: Sequence[Any]) -> str:
+    """One line of PostgreSQL's COPY text format: None as ``\\N``, text escaped, other
+    values (numbers, dates, times, booleans) as ``str`` writes them.
+
+    Cleaned cells hardly ever hold a backslash, tab or line break, so the line is joined
+    first and escaped value by value only when the joined line shows one of them (the
+    ``\\N`` of each None accounts for one backslash).
+    """
+    line = "\t".join([v if type(v) is str else "\\N" if v is None else str(v) for v in row])
+    if ("\\" in line and line.count("\\") != row.count(None)
+            or line.count("\t") != len(row) - 1 or "\n" in line or "\r" in line):
+        line = "\t".join([_copy_value(v) for v in row])
+    return line + "\n"

@@ -35,6 +35,7 @@ import codecs
 import csv
 import io
 import math
+import mmap
 import os
 import re
 import unicodedata
@@ -57,7 +58,9 @@ __all__ = [
     "SPREADSHEET_EXTENSIONS",
     "TEXT_EXTENSIONS",
     "UNKNOWN_REASONS",
+    "Misaligned",
     "ReadError",
+    "Span",
     "Table",
     "Unknown",
     "Workbook",
@@ -1775,6 +1778,46 @@ def _detect_encoding(open_binary: Callable[[], IO[bytes]], name: str) -> str:
 
 
 _SEP_LINE = re.compile(r"sep=(.)\s*", re.IGNORECASE)
+_LONE_CR = re.compile(rb"\r(?!\n)")
+_SPLITTABLE = frozenset({"utf-8", "utf-8-sig", "cp1258", "cp1252", "latin-1"})
+"""Encodings in which a line feed byte is always a line feed (not UTF-16)."""
+_MAX_QUOTES = 4_000_000
+"""Above this many quote characters in a part, finding a cut costs too much to be worth it."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """A part of a CSV file that starts and ends between records: bytes ``start`` to
+    ``end``, holding records ``first`` to ``last`` (None: to the end of the file)."""
+
+    start: int
+    end: int
+    first: int
+    last: int | None
+
+
+class Misaligned(Exception):
+    """A part of a CSV file did not hold the records its cut predicted (a quote character
+    inside an unquoted cell fools the count); read the file whole instead."""
+
+
+class _Range(io.RawIOBase):
+    """At most ``size`` bytes of an open binary file, from where it stands."""
+
+    def __init__(self, raw: IO[bytes], size: int) -> None:
+        self._raw = raw
+        self._left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            return 0
+        view = memoryview(buffer)
+        n = self._raw.readinto(view[: min(len(view), self._left)])  # type: ignore[attr-defined]
+        self._left -= n
+        return n
 
 
 class _CsvSource(_Source):
@@ -1823,7 +1866,7 @@ class _CsvSource(_Source):
         tables = (table,) if table else cols.TABLES
         best_rank: tuple[int, int, int] | None = None
         for order, delimiter in enumerate(_DELIMITERS):
-            records = list(csv.reader(io.StringIO(text), delimiter=delimiter))[:60]
+            records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))[:60]
             window = [(n, r) for n, r in enumerate(records, 1)]
             found = _detect_any(window, [], tables)
             score = found.score if found else 0
@@ -1834,14 +1877,25 @@ class _CsvSource(_Source):
             if best_rank is None or rank > best_rank:
                 best_rank, self.delimiter = rank, delimiter
 
-    def raw_rows(self) -> Iterator[tuple[int, list[Any]]]:
+    def raw_rows(self, span: Span | None = None) -> Iterator[tuple[int, list[Any]]]:
+        """Records with their numbers; with ``span``, only that part of the file (raises
+        :class:`Misaligned` when it does not end with record ``span.last``)."""
         if self.delimiter is None:
             self.prepare(None)
         with ExitStack() as stack:
-            reader = csv.reader(self._text(stack), delimiter=self.delimiter or ",")
-            number = 0
+            if span is None or span.start == 0 and span.last is None:
+                text = self._text(stack)
+            else:
+                raw = stack.enter_context(self._open())
+                raw.seek(span.start)
+                text = io.TextIOWrapper(
+                    io.BufferedReader(_Range(raw, span.end - span.start), _CHUNK),
+                    encoding=self.encoding or "utf-8", errors="replace", newline="",
+                )
+            reader = csv.reader(text, delimiter=self.delimiter or ",")
+            number = 0 if span is None else span.first - 1
             try:
-                if self._skip_sep_line:
+                if self._skip_sep_line and (span is None or span.start == 0):
                     next(reader, None)
                 for record in reader:
                     number += 1
@@ -1850,6 +1904,79 @@ class _CsvSource(_Source):
                 raise _error("csv", self.name, f" ({number + 1}: {exc})") from exc
             except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
                 raise _error("corrupt", self.name) from exc
+            if span is not None and span.last is not None and number != span.last:
+                raise Misaligned(f"{self.name}: records {span.first}..{number}, "
+                                 f"expected ..{span.last}")
+
+    def spans(self, parts: int) -> list[Span] | None:
+        """Cut the file into about ``parts`` equal parts between records, for reading them
+        in parallel; None when it cannot be (not a file on disk, UTF-16, a lone carriage
+        return, too many quotes) or is not worth it (fewer than two parts).
+
+        A cut is a line feed outside quotes: the quote characters before it are counted
+        (an even number: outside), and so are the line feeds outside quotes, which give
+        the number of the next record. A file whose quotes do not only open and close
+        cells can fool the count; reading a part then raises :class:`Misaligned`.
+        """
+        if self.delimiter is None:
+            self.prepare(None)
+        if parts < 2 or self.encoding not in _SPLITTABLE:
+            return None
+        with self._open() as f:
+            if not isinstance(f, io.BufferedReader) or os.fstat(f.fileno()).st_size == 0:
+                return None
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                return self._cuts(mm, parts)
+
+    def _cuts(self, mm: mmap.mmap, parts: int) -> list[Span] | None:
+        size = len(mm)
+        if _LONE_CR.search(mm):  # type: ignore[call-overload]
+            return None
+        cuts: list[tuple[int, int]] = []  # (byte after the cut, records before it)
+        pos, records, inside = 0, 0, False
+        for k in range(1, parts):
+            target = size * k // parts
+            if target <= pos:
+                continue
+            block = mm[pos:target]
+            if block.count(b'"') > _MAX_QUOTES:
+                return None
+            pieces = block.split(b'"')
+            for i, piece in enumerate(pieces):
+                if inside == bool(i % 2):  # outside quotes
+                    records += piece.count(b"\n")
+            inside ^= bool((len(pieces) - 1) % 2)
+            p = target
+            while True:  # to the next line feed outside quotes
+                if inside:
+                    q = mm.find(b'"', p)
+                    if q < 0:
+                        return None
+                    p, inside = q + 1, False
+                    continue
+                nl = mm.find(b"\n", p)
+                if nl < 0:
+                    p = size
+                    break
+                q = mm.find(b'"', p, nl)
+                if q < 0:
+                    records += 1
+                    p = nl + 1
+                    break
+                p, inside = q + 1, True
+            if p >= size:
+                break
+            cuts.append((p, records))
+            pos = p
+        if not cuts:
+            return None
+        skipped = 1 if self._skip_sep_line else 0
+        spans, start, first = [], 0, 1
+        for end, before in cuts:
+            spans.append(Span(start, end, first, before - skipped))
+            start, first = end, before - skipped + 1
+        spans.append(Span(start, size, first, None))
+        return spans
 
 
 # --------------------------------------------------------------------------------------
@@ -1943,8 +2070,15 @@ class Table:
         )
         return Table(self._source, header)
 
-    def rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """Yield (row number as seen in Excel, {key: value}) for each data row.
+    def spans(self, parts: int) -> list[Span] | None:
+        """Parts of the table's CSV file that :meth:`rows` can read apart and in parallel
+        (see ``_CsvSource.spans``); None for a sheet, or a file that cannot be cut."""
+        cut = getattr(self._source, "spans", None)
+        return cut(parts) if cut else None
+
+    def rows(self, span: Span | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Yield (row number as seen in Excel, {key: value}) for each data row (of one part
+        of a CSV file with ``span``, from :meth:`spans`).
 
         Streams: one row is converted at a time. Rows with no value in any mapped column
         (blank rows, rows with only a row number) and repetitions of the header (as at the
@@ -1966,7 +2100,8 @@ class Table:
         first = self.first_data_row
         needed = max((index for _, index, _ in plan), default=-1) + 1
         wide = all(index >= 0 for _, index, _ in plan)
-        for number, cells in self._source.raw_rows():
+        raw_rows = self._source.raw_rows(span) if span else self._source.raw_rows()
+        for number, cells in raw_rows:
             if number < first:
                 continue
             width = len(cells)
@@ -1984,9 +2119,13 @@ class Table:
                 continue  # nothing in any mapped column
             if check:
                 hits = 0
-                for key, texts in check:
-                    signature = _signature(values[key])
-                    if signature is not None and signature in texts:
+                for key, texts in check:  # _signature, inlined: this runs for every row
+                    value = values[key]
+                    kind = type(value)
+                    if kind is str:
+                        if value.casefold() in texts:
+                            hits += 1
+                    elif kind is int and str(value) in texts:
                         hits += 1
                 if hits >= 2:
                     filled = sum(1 for value in values.values() if value is not None)

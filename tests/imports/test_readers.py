@@ -1051,3 +1051,12 @@ def test_odd_content_never_raises(tmp_path):
     [(number, values)] = all_rows(table)
     assert number == 3
     assert values == {"member_code": "08:00:00", "full_name": "A B", "unit_code": "3.14159"}
+
+
+def test_csv_with_carriage_returns_only(tmp_path):
+    """Excel for Mac's "CSV (Macintosh)" ends lines with a carriage return alone."""
+    path = tmp_path / "doan_vien.csv"
+    path.write_bytes("Mã đoàn viên,Họ và tên,Mã công đoàn cơ sở\rDV1,Lê Văn An,CS1\r"
+                     "DV2,Trần Thị Bình,CS2\r".encode())
+    table = open_workbook(path).tables["members"]
+    assert [(n, v["member_code"]) for n, v in table.rows()] == [(2, "DV1"), (3, "DV2")]
