@@ -35,7 +35,6 @@ import codecs
 import csv
 import io
 import math
-import mmap
 import os
 import re
 import unicodedata
@@ -1923,47 +1922,68 @@ class _CsvSource(_Source):
         if parts < 2 or self.encoding not in _SPLITTABLE:
             return None
         with self._open() as f:
-            if not isinstance(f, io.BufferedReader) or os.fstat(f.fileno()).st_size == 0:
+            if not isinstance(f, io.BufferedReader):
                 return None
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                return self._cuts(mm, parts)
+            return self._cuts(f, os.fstat(f.fileno()).st_size, parts)
 
-    def _cuts(self, mm: mmap.mmap, parts: int) -> list[Span] | None:
-        size = len(mm)
-        if _LONE_CR.search(mm):  # type: ignore[call-overload]
-            return None
+    def _cuts(self, f: IO[bytes], size: int, parts: int) -> list[Span] | None:
+        """The cuts of :meth:`spans`, reading the file a megabyte at a time (memory stays
+        flat whatever its size)."""
         cuts: list[tuple[int, int]] = []  # (byte after the cut, records before it)
         pos, records, inside = 0, 0, False
         for k in range(1, parts):
             target = size * k // parts
             if target <= pos:
                 continue
-            block = mm[pos:target]
-            if block.count(b'"') > _MAX_QUOTES:
-                return None
-            pieces = block.split(b'"')
-            for i, piece in enumerate(pieces):
-                if inside == bool(i % 2):  # outside quotes
-                    records += piece.count(b"\n")
-            inside ^= bool((len(pieces) - 1) % 2)
-            p = target
-            while True:  # to the next line feed outside quotes
-                if inside:
-                    q = mm.find(b'"', p)
-                    if q < 0:
-                        return None
-                    p, inside = q + 1, False
+            quotes, at = 0, pos
+            while at < target:  # count up to the target
+                n = min(_CHUNK, target - at)
+                f.seek(at)
+                data = f.read(n + 1)  # one byte more: a carriage return's next byte
+                block = data[:n]
+                at += n
+                if b"\r" in block and (m := _LONE_CR.search(data)) and m.start() < n:
+                    return None  # csv ends a record there too: the counts would differ
+                if b'"' not in block:
+                    records += 0 if inside else block.count(b"\n")
                     continue
-                nl = mm.find(b"\n", p)
-                if nl < 0:
+                pieces = block.split(b'"')
+                quotes += len(pieces) - 1
+                if quotes > _MAX_QUOTES:
+                    return None
+                for i, piece in enumerate(pieces):
+                    if inside == bool(i % 2):  # outside quotes
+                        records += piece.count(b"\n")
+                inside ^= bool((len(pieces) - 1) % 2)
+            p = target
+            while True:  # on to the next line feed outside quotes
+                f.seek(p)
+                data = f.read(_CHUNK)
+                if not data:
                     p = size
                     break
-                q = mm.find(b'"', p, nl)
-                if q < 0:
+                if inside:
+                    q = data.find(b'"')
+                    if q < 0:
+                        p += len(data)
+                    else:
+                        p, inside = p + q + 1, False
+                    continue
+                nl = data.find(b"\n")
+                q = data.find(b'"', 0, nl if nl >= 0 else len(data))
+                if q >= 0:
+                    p, inside = p + q + 1, True
+                    continue
+                # up to the line feed; without one, a carriage return that ends the
+                # read is looked at again with the byte after it
+                upto = nl + 1 if nl >= 0 else len(data) - data.endswith(b"\r")
+                if upto == 0 or _LONE_CR.search(data, 0, upto):
+                    return None
+                if nl >= 0:
                     records += 1
-                    p = nl + 1
+                    p += nl + 1
                     break
-                p, inside = q + 1, True
+                p += upto
             if p >= size:
                 break
             cuts.append((p, records))

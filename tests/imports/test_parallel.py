@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from django.db import connection
 
-from quantriet.imports import bulk, parallel
+from quantriet.imports import bulk, parallel, readers
 from quantriet.imports.readers import Misaligned, ReadError, Span, open_workbook
 from tests.imports.test_engine import cp1258_bytes
 
@@ -42,7 +42,12 @@ ODD_FILES = {
 
 @pytest.mark.parametrize("kind", list(ODD_FILES))
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "cp1258"])
-def test_the_parts_hold_every_row_once_with_its_number(tmp_path, kind, encoding):
+@pytest.mark.parametrize("chunk", [1 << 20, 7])
+def test_the_parts_hold_every_row_once_with_its_number(tmp_path, kind, encoding, chunk,
+                                                       monkeypatch):
+    """``chunk``: how much of the file the cut reads at a time (7 bytes: quotes and line
+    breaks fall across the reads)."""
+    monkeypatch.setattr(readers, "_CHUNK", chunk)
     text = ODD_FILES[kind]
     if encoding == "cp1258":  # Windows-1258 writes tones as combining marks
         (tmp_path / "doan_vien.csv").write_bytes(cp1258_bytes(text))
