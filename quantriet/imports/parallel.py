@@ -62,14 +62,16 @@ def run(spans: list[Span], work: Work, write: Write, progress: Tick) -> list[Any
     forked children, and return their results in span order.
 
     ``write`` receives the text each part writes (a child's as UTF-8 bytes), all of the
-    first part's before any of the second's, and so on. ``progress`` is called now and then with the rows done in all
-    parts together (each ``work`` reports its own with ``tick``). An exception in a part is
+    first part's before any of the second's, and so on. ``progress`` is called now and
+    then with the rows done in all parts together (each ``work`` reports its own with
+    ``tick``). An exception in a part is
     raised here once the parts before it are written: a ReadError or Misaligned as such,
     :class:`Stop` as ``Stop``, anything else as :class:`ChildFailed`; the remaining
     children are stopped.
     """
     counters = mmap.mmap(-1, _COUNTER.size * len(spans))  # shared with the children
     children: list[tuple[int, IO[bytes], IO[bytes]]] = []
+    reaped: set[int] = set()  # a reaped child's pid may already be another process's
 
     def done() -> int:
         return sum(_COUNTER.unpack_from(counters, i * _COUNTER.size)[0]
@@ -90,6 +92,7 @@ def run(spans: list[Span], work: Work, write: Write, progress: Tick) -> list[Any
         results = [work(spans[0], write, tick)]
         for pid, out, result in children:
             status = _wait(pid, lambda: progress(done()))
+            reaped.add(pid)
             result.seek(0)
             # written by our own child into our own temporary file
             outcome = pickle.load(result) if status == 0 else ("died", status)  # noqa: S301
@@ -109,11 +112,12 @@ def run(spans: list[Span], work: Work, write: Write, progress: Tick) -> list[Any
         return results
     finally:
         for pid, out, result in children:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
+            if pid not in reaped:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                except (ProcessLookupError, ChildProcessError):
+                    pass
             out.close()
             result.close()
         counters.close()

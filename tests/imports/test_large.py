@@ -2,6 +2,7 @@
 load into an empty member table, and files read in parts by several processes."""
 
 import copy
+import warnings
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -111,7 +112,11 @@ def paths(monkeypatch):
 
     monkeypatch.setattr(parallel, "run", run)
     monkeypatch.setattr(RosterImport, "_first_load", first)
-    return taken
+    with warnings.catch_warnings():
+        # workers() is replaced: the children check rows only (see test_parallel.py)
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded",
+                                DeprecationWarning)
+        yield taken
 
 
 def _people():
