@@ -5,7 +5,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from quantriet.imports.columns import TABLE_TITLES
 
 
 class ImportJobQuerySet(models.QuerySet):
@@ -63,6 +66,14 @@ class ImportJob(models.Model):
         """Where a running import reports how far it got: beside the upload, outside the
         database (``services.live_progress`` reads it)."""
         return Path(self.file.path + ".progress")
+
+    @property
+    def progress_title(self) -> str:
+        """The table being read, in the page's language ("Đoàn viên" / "Members")."""
+        titles = TABLE_TITLES.get(self.progress_phase)
+        if titles is None:
+            return self.progress_phase
+        return titles[1 if (translation.get_language() or "vi").startswith("en") else 0]
 
     @property
     def is_busy(self) -> bool:

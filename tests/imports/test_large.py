@@ -72,7 +72,7 @@ def test_the_status_page_shows_the_progress_file(org):
     c = Client()
     c.force_login(account)
     page = c.get(reverse("imports:status", args=[job.pk])).content.decode()
-    assert "members: đã đọc 7 dòng" in page and 'aria-valuenow="70"' in page
+    assert "Đoàn viên: đã đọc 7 dòng" in page and 'aria-valuenow="70"' in page
     job.refresh_from_db()
     assert services.live_progress(job).percent == 70
     assert not services.is_stale(job)
