@@ -109,8 +109,8 @@ import unicodedata
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 from quantriet.text.normalize import unify_tones
 
@@ -374,31 +374,36 @@ def common_shingles(
     return frozenset(h for h, n in counts.items() if n >= floor)
 
 
-@dataclass(frozen=True)
 class _Shingled:
-    starts: list[int]
-    ends: list[int]
-    hashes: list[int]
-    shingles: frozenset[int] = field(default_factory=frozenset)
+    """A text cut into syllables and shingled. The syllables' character offsets, needed only
+    to show passages, are found when first asked for: a check compares without them."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        forms = list(map(_normal.__getitem__, _TOKEN.findall(text)))
+        self.count = len(forms)
+        self.hashes = shingle_hashes(forms)
+        self.shingles = frozenset(self.hashes)
+
+    @cached_property
+    def starts(self) -> list[int]:
+        return [m.start() for m in _TOKEN.finditer(self.text)]
+
+    @cached_property
+    def ends(self) -> list[int]:
+        return [m.end() for m in _TOKEN.finditer(self.text)]
 
 
 @lru_cache(maxsize=8)
 def _shingled(text: str) -> _Shingled:
-    sylls = syllables(text)
-    hashes = shingle_hashes([s for s, _start, _end in sylls])
-    return _Shingled(
-        [start for _s, start, _end in sylls],
-        [end for _s, _start, end in sylls],
-        hashes,
-        frozenset(hashes),
-    )
+    return _Shingled(text)
 
 
 def text_shingles(text: str) -> tuple[int, frozenset[int]]:
     """The number of syllables of `text` and its shingle hashes, from the cache compare()
     uses: a text fingerprinted and then compared is cut into syllables once."""
     doc = _shingled(text)
-    return len(doc.starts), doc.shingles
+    return doc.count, doc.shingles
 
 
 @dataclass
@@ -445,7 +450,7 @@ class Comparison:
 
 def _coverage(doc: _Shingled, selected: frozenset[int] | set[int]) -> bytearray:
     """1 for each syllable covered by a shingle in `selected`."""
-    n = len(doc.starts)
+    n = doc.count
     cover = bytearray(n)
     if not selected:
         return cover
@@ -491,9 +496,11 @@ def _quoted(doc: _Shingled, reference: frozenset[int]) -> frozenset[int]:
         return frozenset()
     cover = _coverage(doc, reference)
     span = min(SHINGLE, len(cover))
-    return frozenset(
-        h for i, h in enumerate(doc.hashes) if h in reference or cover.find(1, i, i + span) != -1
-    )
+    hashes = doc.hashes
+    quoted: set[int] = set()
+    for a, b in _runs(cover):  # the shingles starting from span - 1 before a run to its end
+        quoted.update(hashes[max(0, a - span + 1) : b])
+    return frozenset(quoted)
 
 
 def compare(
