@@ -19,7 +19,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery
+from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -118,10 +118,11 @@ class Phrases:
 _set_cache: dict[tuple[int, Any], tuple[frozenset[int], frozenset[int]]] = {}
 
 
-def phrases(campaign: Campaign) -> Phrases:
+def phrases(campaign: Campaign, reference: frozenset[int] | None = None) -> Phrases:
     """The campaign's phrase sets: one small query for the generations (the stored sets are
     cached per process, by row: a generation's sets never change). Generation 0, before the
-    first set was taken, leaves out the reference texts only and has no common phrases."""
+    first set was taken, leaves out the reference texts only (``reference``, when the caller
+    has them) and has no common phrases."""
     rows = list(PhraseSet.objects.filter(campaign=campaign).order_by("-generation")
                 .values_list("pk", "created_at", "generation", "reports", "rebuilt_at"))
     live = []
@@ -138,7 +139,7 @@ def phrases(campaign: Campaign) -> Phrases:
             _set_cache[pk, created] = (_unpack(ignore), _unpack(common))
     sets = [(row[2], _set_cache[row[:2]][0]) for row in live]
     if not live or live[-1][4] is None:
-        sets.append((0, reference_shingles(campaign)))
+        sets.append((0, reference_shingles(campaign) if reference is None else reference))
     return Phrases(generation=rows[0][2] if rows else 0, live=tuple(sets),
                    common=_set_cache[rows[0][:2]][1] if rows else frozenset(),
                    reports=rows[0][3] if rows else 0)
@@ -323,7 +324,7 @@ def check_version(version_id: int) -> Flag | None:
     if report.version_count > version.number:
         return None  # superseded before the task ran; the newer version is checked
     reference = reference_shingles(campaign)
-    state = phrases(campaign)
+    state = phrases(campaign, reference)
     # shingled once for every generation probed and for the comparisons below
     count, shingles = fp.text_shingles(version.text)
     prints = [(generation, fp.fingerprint_shingles(count, shingles, ignore=ignore))
@@ -347,23 +348,9 @@ def check_version(version_id: int) -> Flag | None:
             best = (comparison.score, others.get(report_id), sources.get(source_id),
                     comparison)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # The commit does not wait for the WAL flush (about 1.5 ms of a check). With the
-            # database task backend nothing is lost that a retry would not redo: the task's
-            # result is written afterwards with a flushed commit, which flushes this one's
-            # WAL too, so after a crash either both are kept or the task is not recorded as
-            # done. (With the immediate backend of tests and tiny deployments, a crash within
-            # a fraction of a second of the check may lose its keys and flag.)
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        # the report's lock and the latest generation once it is held, in one query
-        latest = (Report.objects.select_for_update().filter(pk=report.pk)
-                  .annotate(latest=Subquery(PhraseSet.objects.filter(
-                      campaign_id=OuterRef("campaign_id")).order_by("-generation")
-                      .values("generation")[:1]))
-                  .values_list("latest", flat=True))
+        latest = _lock(report.pk)
         stored = prints[0][1]
-        if (list(latest)[0] or 0) != state.generation:
+        if latest != state.generation:
             # a new phrase set was stored meanwhile: keys of the latest one, so that its
             # rebuild (which may have passed this report) leaves nothing stale
             state = phrases(campaign)
@@ -375,6 +362,35 @@ def check_version(version_id: int) -> Flag | None:
             return None
         score, other_version, source, comparison = best
         return _flag(version, other_version, source, comparison, score)
+
+
+def _lock(report_id: int) -> int:
+    """Take the report's row lock (other checks of the report wait for this one) and, once
+    it is held, read the campaign's latest phrase set generation (0 before the first): one
+    query.
+
+    On PostgreSQL the same query sets ``synchronous_commit`` off for the check's transaction:
+    its commit does not wait for the WAL flush (about 1.5 ms of a check). With the database
+    task backend nothing is lost that a retry would not redo: the task's result is written
+    afterwards with a flushed commit, which flushes this one's WAL too, so after a crash
+    either both are kept or the task is not recorded as done. (With the immediate backend of
+    tests and tiny deployments, a crash within a fraction of a second of the check may lose
+    its keys and flag.)
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('synchronous_commit', 'off', true), (SELECT p.generation "
+                "FROM similarity_phraseset p WHERE p.campaign_id = r.campaign_id ORDER BY "
+                "p.generation DESC LIMIT 1) FROM reports_report r WHERE r.id = %s FOR UPDATE",
+                [report_id])
+            return cursor.fetchone()[1] or 0
+    latest = (Report.objects.select_for_update().filter(pk=report_id)
+              .annotate(latest=Subquery(PhraseSet.objects.filter(
+                  campaign_id=OuterRef("campaign_id")).order_by("-generation")
+                  .values("generation")[:1]))
+              .values_list("latest", flat=True))
+    return list(latest)[0] or 0
 
 
 def _store_keys(campaign_id: int, report_id: int, generation: int,
@@ -462,36 +478,46 @@ def _candidates_pg(campaign_id: int, report_id: int,
 
 def _flag(version: Version, other_version: Version | None, source: Source | None,
           comparison: fp.Comparison, score: float) -> Flag:
+    """Record the flag of ``version`` (one per version: a check run again updates it) in
+    the cluster of the text it copies. Runs under the report's row lock (check_version), so
+    no other check of this report runs meanwhile."""
     report, campaign = version.report, version.report.campaign
-    other = other_version.report if other_version else None
-    cluster = None
+    other_id = other_version.report_id if other_version else None
+    cluster, new_cluster = None, False
     if source is not None:
-        cluster, _created = Cluster.objects.get_or_create(campaign=campaign, template=source)
-    elif other is not None:
-        cluster = (Cluster.objects.filter(flags__report=other).first()
-                   or Cluster.objects.filter(earliest=other).first())
+        cluster, new_cluster = Cluster.objects.get_or_create(  # created counting this report
+            campaign=campaign, template=source, defaults={"size": 1})
+    elif other_id is not None:
+        # the cluster the other report was flagged into, else the one it is the earliest of
+        flagged_into = Flag.objects.filter(report_id=other_id).values("cluster_id")
+        cluster = (Cluster.objects.filter(Q(pk__in=flagged_into) | Q(earliest_id=other_id))
+                   .annotate(rank=Case(When(pk__in=flagged_into, then=0), default=1))
+                   .order_by("rank", "pk").first())
         if cluster is None:
-            cluster = Cluster.objects.create(campaign=campaign, earliest=other, size=1)
+            # its earliest report and this one: created with both counted
+            cluster = Cluster.objects.create(campaign=campaign, earliest_id=other_id, size=2)
+            new_cluster = True
     assert cluster is not None
-    was_flagged = _flagged(report.pk)
-    values = {"campaign": campaign, "cluster": cluster, "report": report, "other": other,
-              "other_version": other_version, "source": source,
+    # this report's flags, read once: was it flagged, is this version, is it in the cluster
+    mine = list(Flag.objects.filter(report_id=report.pk).values_list(
+        "pk", "version_id", "cluster_id", "status"))
+    was_flagged = any(status != Flag.Status.DISMISSED for *_x, status in mine)
+    existing = next((pk for pk, version_id, *_x in mine if version_id == version.pk), None)
+    values = {"campaign": campaign, "cluster": cluster, "report": report,
+              "other_id": other_id, "other_version": other_version, "source": source,
               "jaccard": comparison.jaccard,
               "containment": max(comparison.containment_a, comparison.containment_b),
               "score": score}
-    # No update_or_create (a savepoint and a locking read): check_version holds the
-    # report's row lock, so no other check of this version runs meanwhile.
-    created = not Flag.objects.filter(version=version).update(**values)
-    if created:
-        flag = Flag.objects.create(version=version, **values)
-    else:
-        flag = Flag.objects.get(version=version)
-    if created and not Flag.objects.filter(cluster=cluster, report=report).exclude(
-            pk=flag.pk).exists():
-        Cluster.objects.filter(pk=cluster.pk).update(size=F("size") + 1)
-        cluster.refresh_from_db(fields=["size"])
-    if created and not was_flagged:
-        # a new flag is open; an updated one keeps its status: nothing else changed
+    if existing is not None:  # the version checked again: the flag keeps its status
+        Flag.objects.filter(pk=existing).update(**values)
+        return Flag.objects.get(pk=existing)
+    flag = Flag.objects.create(version=version, **values)
+    if not new_cluster and not any(c == cluster.pk for _p, _v, c, _s in mine):
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE similarity_cluster SET size = size + 1 WHERE id = %s "
+                           "RETURNING size", [cluster.pk])
+            cluster.size = cursor.fetchone()[0]
+    if not was_flagged:
         counters.bump_participant(report.participant_id, flagged=1)
     return flag
 

@@ -2,6 +2,7 @@
 reference texts, circulating templates, the evidence page and who may see it."""
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -62,6 +63,32 @@ def test_copy_is_flagged_original_is_not(rep, reviewed):
     assert third.cluster_id == flag.cluster_id
     flag.cluster.refresh_from_db()
     assert flag.cluster.size == 3 and Flag.objects.count() == 2
+
+
+def test_a_flagged_check_is_a_few_queries(rep, reviewed, django_assert_max_num_queries):
+    """Each query is a round trip of a check that runs for every submission: a flagged check
+    reads the version, the reference texts' stamp, the phrase sets, the candidates and their
+    texts, then locks, stores the keys, finds or makes the cluster, reads the report's flags,
+    writes the flag and bumps the progress counter (two queries)."""
+    _submit(rep, "a", ORIGINAL)
+    version = reports.submit(participant=rep.part["b"], text=ORIGINAL, actor=rep.authors["b"])
+    # with the test's savepoint and its release; SQLite stores the keys in two statements
+    with django_assert_max_num_queries(16 if connection.vendor == "postgresql" else 17):
+        flag = services.check_version(version.pk)
+    assert flag is not None and flag.cluster.size == 2
+
+
+def test_template_cluster_counts_its_writers(rep, reviewed):
+    template = services.add_source(campaign=rep.campaign, kind=Source.Kind.TEMPLATE,
+                                   title="Mẫu trên mạng", text=OTHER, actor=rep.organiser)
+    first = _submit(rep, "a", OTHER)
+    second = _submit(rep, "b", OTHER + " Tôi xin hứa.")
+    assert first.cluster_id == second.cluster_id and first.cluster.template == template
+    assert second.cluster.size == 2
+    # the same version checked again updates its flag and counts nobody twice
+    again = services.check_version(second.version_id)
+    assert again.pk == second.pk and Flag.objects.count() == 2
+    assert again.cluster.size == 2
 
 
 def test_quoting_the_resolution_is_not_copying(rep, reviewed):
