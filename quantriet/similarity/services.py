@@ -19,7 +19,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, When
+from django.db.models import Case, Count, F, Max, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -348,7 +348,7 @@ def check_version(version_id: int) -> Flag | None:
             best = (comparison.score, others.get(report_id), sources.get(source_id),
                     comparison)
     with transaction.atomic():
-        latest = _lock(report.pk)
+        latest = _lock(report.pk, campaign.pk)
         stored = prints[0][1]
         if latest != state.generation:
             # a new phrase set was stored meanwhile: keys of the latest one, so that its
@@ -364,33 +364,32 @@ def check_version(version_id: int) -> Flag | None:
         return _flag(version, other_version, source, comparison, score)
 
 
-def _lock(report_id: int) -> int:
-    """Take the report's row lock (other checks of the report wait for this one) and, once
-    it is held, read the campaign's latest phrase set generation (0 before the first): one
-    query.
+def _lock(report_id: int, campaign_id: int) -> int:
+    """Take the report's row lock (other checks of the report wait for this one), then read
+    the campaign's latest phrase set generation (0 before the first).
 
-    On PostgreSQL the same query sets ``synchronous_commit`` off for the check's transaction:
-    its commit does not wait for the WAL flush (about 1.5 ms of a check). With the database
-    task backend nothing is lost that a retry would not redo: the task's result is written
-    afterwards with a flushed commit, which flushes this one's WAL too, so after a crash
-    either both are kept or the task is not recorded as done. (With the immediate backend of
-    tests and tiny deployments, a crash within a fraction of a second of the check may lose
-    its keys and flag.)
+    Two statements: in one (the lock and the generation as a subquery, as this was once
+    written) the generation is read with the snapshot taken before the lock, so a phrase
+    set stored while the check waited for the lock went unseen and the check stored keys
+    of the older set (``test_new_phrase_set_stored_while_the_check_waits_for_the_lock``).
+
+    On PostgreSQL the lock's statement also sets ``synchronous_commit`` off for the check's
+    transaction: its commit does not wait for the WAL flush (about 1.5 ms of a check). With
+    the database task backend nothing is lost that a retry would not redo: the task's
+    result is written afterwards with a flushed commit, which flushes this one's WAL too,
+    so after a crash either both are kept or the task is not recorded as done. (With the
+    immediate backend of tests and tiny deployments, a crash within a fraction of a second
+    of the check may lose its keys and flag.)
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT set_config('synchronous_commit', 'off', true), (SELECT p.generation "
-                "FROM similarity_phraseset p WHERE p.campaign_id = r.campaign_id ORDER BY "
-                "p.generation DESC LIMIT 1) FROM reports_report r WHERE r.id = %s FOR UPDATE",
-                [report_id])
-            return cursor.fetchone()[1] or 0
-    latest = (Report.objects.select_for_update().filter(pk=report_id)
-              .annotate(latest=Subquery(PhraseSet.objects.filter(
-                  campaign_id=OuterRef("campaign_id")).order_by("-generation")
-                  .values("generation")[:1]))
-              .values_list("latest", flat=True))
-    return list(latest)[0] or 0
+                "SELECT set_config('synchronous_commit', 'off', true) FROM reports_report "
+                "WHERE id = %s FOR UPDATE", [report_id])
+    else:
+        list(Report.objects.select_for_update().filter(pk=report_id).values_list("pk"))
+    return (PhraseSet.objects.filter(campaign_id=campaign_id).order_by("-generation")
+            .values_list("generation", flat=True).first()) or 0
 
 
 def _store_keys(campaign_id: int, report_id: int, generation: int,

@@ -14,7 +14,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from quantriet.reports import services as reports
 from quantriet.similarity import fingerprint as fp
@@ -180,3 +180,49 @@ def test_new_phrase_set_rebuilt_during_the_check(crowd, monkeypatch):  # noqa: F
     # the checked report's keys are probed: an exact copy of it is flagged against it
     flag = _submit(rep, 22, text)
     assert flag is not None and flag.other.participant == rep.part[21]
+
+
+def test_new_phrase_set_stored_while_the_check_waits_for_the_lock(crowd):  # noqa: F811
+    """Another transaction holds the checked report's row; while the check waits for it a
+    new phrase set is stored. The check reads the latest generation after it got the lock,
+    so it stores keys of the new set (read in the statement that took the lock, it saw the
+    older one: the snapshot of that statement predates the new set)."""
+    rep = crowd
+    _submit_many(rep, range(21), worker=True)
+    generation = services.phrases(rep.campaign).generation
+    version = reports.submit(participant=rep.part[21], text=_copy_of(4),
+                             actor=rep.authors[21])
+    locked, release = threading.Event(), threading.Event()
+    pids = {}
+
+    def hold():
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("SELECT 1 FROM reports_report WHERE id = %s FOR UPDATE",
+                        [version.report_id])
+            locked.set()
+            assert release.wait(WAIT)
+
+    def check():
+        connection.ensure_connection()
+        pids["check"] = connection.connection.info.backend_pid
+        return services.check_version(version.pk)
+
+    holder = _Thread(hold)
+    holder.start()
+    assert locked.wait(WAIT)
+    checker = _Thread(check)
+    checker.start()
+    deadline = time.monotonic() + WAIT
+    while not (pids.get("check") and _waiting_for_a_lock(pids["check"])):
+        assert checker.is_alive() and time.monotonic() < deadline, "the check did not wait"
+        time.sleep(0.02)
+    newer = services.refresh(rep.campaign)
+    assert newer is not None and newer.generation == generation + 1
+    release.set()
+    holder.finish()
+    flag = checker.finish()
+    assert flag is not None and flag.other.participant == rep.part[4]
+    stored = set(BandKey.objects.filter(report_id=version.report_id)
+                 .values_list("generation", flat=True))
+    assert stored == {newer.generation}
+    _one_set_of_keys_each(rep)
