@@ -179,6 +179,9 @@ _BINS = BANDS * ROWS
 _BOUNDS = [(i << 63) // _BINS for i in range(_BINS + 1)]
 _PERSON = b"quantriet-sim-1"
 _TOKEN = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+")
+_TOKEN_FAST = re.compile(r"[\w\u0300-\u036f]+")
+"""The same tokens as _TOKEN in a text without "_" (one character class is about twice as
+fast as the alternation)."""
 _CACHE_LIMIT = 300_000
 _ITEM = [operator.itemgetter(j) for j in range(SHINGLE)]
 _FIRST = _ITEM[0]
@@ -229,6 +232,10 @@ _normal = _Normal()
 _values = _Values()
 
 
+def _tokens(text: str) -> re.Pattern[str]:
+    return _TOKEN if "_" in text else _TOKEN_FAST
+
+
 def normalize_syllable(token: str) -> str:
     """The comparison form of one token: NFC, case-folded, tone on the standard letter."""
     return _normal[token]
@@ -237,7 +244,7 @@ def normalize_syllable(token: str) -> str:
 def syllables(text: str) -> list[tuple[str, int, int]]:
     """The normalised syllables of `text` with their (start, end) offsets in `text` itself."""
     norm = _normal
-    return [(norm[m.group()], m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    return [(norm[m.group()], m.start(), m.end()) for m in _tokens(text).finditer(text)]
 
 
 def shingle_hashes(normalised: Sequence[str]) -> list[int]:
@@ -380,18 +387,18 @@ class _Shingled:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        forms = list(map(_normal.__getitem__, _TOKEN.findall(text)))
+        forms = list(map(_normal.__getitem__, _tokens(text).findall(text)))
         self.count = len(forms)
         self.hashes = shingle_hashes(forms)
         self.shingles = frozenset(self.hashes)
 
     @cached_property
     def starts(self) -> list[int]:
-        return [m.start() for m in _TOKEN.finditer(self.text)]
+        return [m.start() for m in _tokens(self.text).finditer(self.text)]
 
     @cached_property
     def ends(self) -> list[int]:
-        return [m.end() for m in _TOKEN.finditer(self.text)]
+        return [m.end() for m in _tokens(self.text).finditer(self.text)]
 
 
 @lru_cache(maxsize=8)

@@ -8,6 +8,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quantriet.similarity import fingerprint as fp
 from quantriet.similarity import synthetic as syn
@@ -75,6 +77,22 @@ def test_case_punctuation_and_whitespace_do_not_matter():
     a = fp.fingerprint("CÔNG ĐOÀN cơ sở — “vững mạnh”,\n\n  toàn diện!")
     b = fp.fingerprint("công đoàn cơ sở vững mạnh toàn diện")
     assert a == b and a.syllables == 8
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(
+    list("aăâđeêoôơuưy AĐ_-,.:;“”\n\t0123456789") + ["\u0300", "\u0301", "\u0303",
+                                                    "\u0309", "\u0323", "ạ", "ữ", "·"]),
+    max_size=60))
+def test_the_fast_token_pattern_finds_the_same_tokens(text):
+    expected = [(m.start(), m.end()) for m in fp._TOKEN.finditer(text)]
+    assert [(m.start(), m.end()) for m in fp._tokens(text).finditer(text)] == expected
+    if "_" not in text:
+        assert [(m.start(), m.end()) for m in fp._TOKEN_FAST.finditer(text)] == expected
+
+
+def test_an_underscore_separates_syllables():
+    assert _norm("công_đoàn cơ_sở") == ["công", "đoàn", "cơ", "sở"]
 
 
 def test_empty_and_short_texts():
