@@ -438,6 +438,7 @@ def _app_chunk(args: tuple[int, int]) -> int:
 
     from quantriet.reports import extract
     from quantriet.reports.services import tidy_text
+    from quantriet.similarity import services
 
     lo, hi = args
     a = _app
@@ -457,7 +458,8 @@ def _app_chunk(args: tuple[int, int]) -> int:
                         extract.count_words(text), "", "", 0,
                         hashlib.sha256(text.encode()).hexdigest(), False))
                 if ignore is not None:
-                    for key in set(fp.fingerprint(text, ignore=ignore).bands):
+                    for key in services.stored_keys(a["campaign"], a["generation"],
+                                                    fp.fingerprint(text, ignore=ignore).bands):
                         keys.write(f"{a['campaign']}\t{report_id}\t\\N\t{key}\t{a['generation']}\n")
                         rows += 1
             if versions:
@@ -645,7 +647,8 @@ def _app_reset(campaign: Any) -> None:
     from django_tasks_db.models import DBTaskResult
 
     from quantriet.reports.models import Report
-    from quantriet.similarity.models import BandKey, PhraseSet
+    from quantriet.similarity import services
+    from quantriet.similarity.models import PhraseSet
 
     meta = _app["meta"]
     first_holdout = meta["person0"] + meta["n"] + len(_app["corpus"].extra) - TEMPLATES
@@ -655,8 +658,12 @@ def _app_reset(campaign: Any) -> None:
     if len(sets) > 1:
         if any(bytes(s.ignore) != bytes(sets[0].ignore) for s in sets[1:]):
             raise SystemExit("the database holds another phrase set: load it again")
-        BandKey.objects.filter(campaign=campaign).exclude(
-            generation=sets[0].generation).update(generation=sets[0].generation)
+        for later in sets[1:]:  # back to the first generation's salt (XOR, see stored_keys)
+            _sql("UPDATE similarity_bandkey SET key = key # %s, generation = %s "
+                 "WHERE campaign_id = %s AND generation = %s",
+                 [services._salt(campaign.pk, later.generation)
+                  ^ services._salt(campaign.pk, sets[0].generation), sets[0].generation,
+                  campaign.pk, later.generation])
         PhraseSet.objects.filter(pk__in=[s.pk for s in sets[1:]]).delete()
     DBTaskResult.objects.all().delete()
     _sql("VACUUM ANALYZE similarity_bandkey, reports_report, reports_version")

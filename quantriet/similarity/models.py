@@ -39,14 +39,18 @@ class Source(models.Model):
 
 
 class BandKey(models.Model):
-    """One LSH band key of the latest version of a report (or of a template). A candidate
-    lookup is one indexed query on (campaign, key); the index also holds the generation and
-    the report or template, so the lookup reads the index only (no table rows)."""
+    """One LSH band key of the latest version of a report (or of a template).
+
+    ``key`` is the band key of :mod:`~quantriet.similarity.fingerprint` mixed with a salt of
+    the campaign and the phrase set generation (``services.stored_keys``), so that the
+    lookup index needs neither: it is (key, report) alone, a candidate lookup reads the
+    index only, and keys of other campaigns or generations never match a probe."""
 
     campaign_id: int
     campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="+", db_index=False)
     report = models.ForeignKey(Report, models.CASCADE, null=True, blank=True, related_name="+")
-    source = models.ForeignKey(Source, models.CASCADE, null=True, blank=True, related_name="+")
+    source = models.ForeignKey(Source, models.CASCADE, null=True, blank=True, related_name="+",
+                               db_index=False)
     key = models.BigIntegerField()
     generation = models.PositiveIntegerField(default=0)
     """The :class:`PhraseSet` generation whose shingles were left out of this key (0: only
@@ -55,8 +59,14 @@ class BandKey(models.Model):
     class Meta:
         verbose_name = _("band key")
         verbose_name_plural = _("band keys")
-        indexes = [models.Index(fields=["campaign", "key", "generation", "report", "source"],
-                                name="similarity_band_lookup")]
+        indexes = [
+            models.Index(fields=["key", "report"], name="similarity_band_probe",
+                         condition=models.Q(report__isnull=False)),
+            models.Index(fields=["key", "source"], name="similarity_band_template",
+                         condition=models.Q(source__isnull=False)),
+            models.Index(fields=["source"], name="similarity_band_source",
+                         condition=models.Q(source__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key}"

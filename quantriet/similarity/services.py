@@ -11,15 +11,19 @@ a text copied by many writers is one cluster with its earliest submission.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import sys
 from array import array
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, Max, Q, When
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +33,7 @@ from quantriet.org.managers import can
 from quantriet.progress import counters
 from quantriet.reports.models import Report, Version
 from quantriet.similarity import fingerprint as fp
-from quantriet.similarity.models import BandKey, Cluster, Flag, PhraseSet, Source
+from quantriet.similarity.models import BandKey, Flag, PhraseSet, Source
 from quantriet.text import nfc
 
 MAX_CANDIDATES = 10
@@ -48,25 +52,23 @@ def threshold(campaign: Campaign) -> float:
 def reference_shingles(campaign: Campaign) -> frozenset[int]:
     """The shingles of the campaign's reference texts (cached per process until a source
     is added or removed)."""
-    refs = Source.objects.filter(campaign=campaign, kind=Source.Kind.REFERENCE)
-    found = refs.aggregate(n=Count("pk"), last=Max("pk"))
-    stamp = (found["n"], found["last"] or 0)
-    cached = _reference_cache.get(campaign.pk)
+    found = Source.objects.filter(campaign=campaign, kind=Source.Kind.REFERENCE).aggregate(
+        n=Count("pk"), last=Max("pk"))
+    return _reference(campaign.pk, (found["n"], found["last"] or 0))
+
+
+def _reference(campaign_id: int, stamp: tuple[int, int]) -> frozenset[int]:
+    """reference_shingles, given the stamp (count, highest id) of the reference texts."""
+    cached = _reference_cache.get(campaign_id)
     if cached and cached[0] == stamp:
         return cached[1]
     shingles: set[int] = set()
-    for text in refs.values_list("text", flat=True):
+    for text in Source.objects.filter(campaign_id=campaign_id, kind=Source.Kind.REFERENCE
+                                      ).values_list("text", flat=True):
         shingles |= fp.fingerprint(text).shingles
     result = frozenset(shingles)
-    _reference_cache[campaign.pk] = (stamp, result)
+    _reference_cache[campaign_id] = (stamp, result)
     return result
-
-
-def _latest_texts(report_ids: list[int]) -> dict[int, Version]:
-    latest: dict[int, Version] = {}
-    for v in Version.objects.filter(report_id__in=report_ids).order_by("report_id", "number"):
-        latest[v.report_id] = v
-    return latest
 
 
 REFRESH_AT = (10, 50, 200, 2_000, 10_000)
@@ -96,6 +98,24 @@ def _unpack(blob: bytes | memoryview) -> frozenset[int]:
     return frozenset(data)
 
 
+@lru_cache(maxsize=4096)
+def _salt(campaign_id: int, generation: int) -> int:
+    """A signed 64-bit value of the campaign and generation (BLAKE2b: the same everywhere)."""
+    digest = hashlib.blake2b(f"{campaign_id}/{generation}".encode(), digest_size=8,
+                             person=b"quantriet-key-1").digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+def stored_keys(campaign_id: int, generation: int, keys: Iterable[int]) -> list[int]:
+    """Band keys (or probes) as stored in :class:`BandKey`: each XOR-ed with the salt of
+    the campaign and the generation, sorted, without repeats. A fingerprint key is in
+    [0, 2**63); the stored one is any signed 64-bit value (PostgreSQL's ``key # salt``).
+    Keys of another campaign or generation then differ from these but by a chance of
+    2**-64 a pair, so the lookup index needs no campaign or generation column."""
+    salt = _salt(campaign_id, generation)
+    return sorted({k ^ salt for k in keys})
+
+
 @dataclass(frozen=True)
 class Phrases:
     """The shingle sets a campaign's check uses (see :class:`models.PhraseSet`)."""
@@ -118,13 +138,17 @@ class Phrases:
 _set_cache: dict[tuple[int, Any], tuple[frozenset[int], frozenset[int]]] = {}
 
 
-def phrases(campaign: Campaign, reference: frozenset[int] | None = None) -> Phrases:
-    """The campaign's phrase sets: one small query for the generations (the stored sets are
-    cached per process, by row: a generation's sets never change). Generation 0, before the
-    first set was taken, leaves out the reference texts only (``reference``, when the caller
-    has them) and has no common phrases."""
-    rows = list(PhraseSet.objects.filter(campaign=campaign).order_by("-generation")
-                .values_list("pk", "created_at", "generation", "reports", "rebuilt_at"))
+def phrases(campaign: Campaign | int, reference: frozenset[int] | None = None) -> Phrases:
+    """The phrase sets of a campaign (or of the campaign of that id): one small query for
+    the generations (the stored sets are cached per process, by row: a generation's sets
+    never change). Generation 0, before the first set was taken, leaves out the reference
+    texts only (``reference``, when the caller has them) and has no common phrases."""
+    campaign_id = campaign if isinstance(campaign, int) else campaign.pk
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, created_at, generation, reports, rebuilt_at "
+                       "FROM similarity_phraseset WHERE campaign_id = %s "
+                       "ORDER BY generation DESC", [campaign_id])
+        rows = cursor.fetchall()
     live = []
     for row in rows:
         live.append(row)
@@ -132,14 +156,16 @@ def phrases(campaign: Campaign, reference: frozenset[int] | None = None) -> Phra
             break
     for row in rows[len(live):]:
         _set_cache.pop(row[:2], None)  # older than the last rebuilt generation
-    missing = [row[0] for row in live if row[:2] not in _set_cache]
+    missing = {row[0]: row[:2] for row in live if row[:2] not in _set_cache}
     if missing:
-        for pk, created, ignore, common in PhraseSet.objects.filter(pk__in=missing).values_list(
-                "pk", "created_at", "ignore", "common"):
-            _set_cache[pk, created] = (_unpack(ignore), _unpack(common))
+        for pk, ignore, common in PhraseSet.objects.filter(pk__in=missing).values_list(
+                "pk", "ignore", "common"):
+            _set_cache[missing[pk]] = (_unpack(ignore), _unpack(common))
     sets = [(row[2], _set_cache[row[:2]][0]) for row in live]
     if not live or live[-1][4] is None:
-        sets.append((0, reference_shingles(campaign) if reference is None else reference))
+        if reference is None:
+            reference = reference_shingles(Campaign(pk=campaign_id))
+        sets.append((0, reference))
     return Phrases(generation=rows[0][2] if rows else 0, live=tuple(sets),
                    common=_set_cache[rows[0][:2]][1] if rows else frozenset(),
                    reports=rows[0][3] if rows else 0)
@@ -151,7 +177,7 @@ def common_phrases(campaign: Campaign) -> frozenset[int]:
     return phrases(campaign).common
 
 
-def _submitted(campaign: Campaign, up_to: int) -> int:
+def _submitted(campaign: Campaign | int, up_to: int) -> int:
     """The campaign's submitted reports, counted up to `up_to` (a bounded index scan)."""
     return Report.objects.filter(campaign=campaign, version_count__gt=0).order_by()[
         :up_to].count()
@@ -250,16 +276,16 @@ def _queue_rebuild(campaign_id: int, generation: int) -> None:
 _refresh_queued: set[tuple[int, int]] = set()
 
 
-def _refresh_if_due(campaign: Campaign, state: Phrases) -> None:
+def _refresh_if_due(campaign_id: int, state: Phrases) -> None:
     """Queue a refresh when the campaign's submitted reports reach the next REFRESH_AT."""
     due = next((n for n in REFRESH_AT if n > state.reports), None)
-    if due is None or (campaign.pk, due) in _refresh_queued:
+    if due is None or (campaign_id, due) in _refresh_queued:
         return
-    if _submitted(campaign, due) >= due:
+    if _submitted(campaign_id, due) >= due:
         from quantriet.similarity.tasks import refresh_phrases
 
-        _refresh_queued.add((campaign.pk, due))
-        transaction.on_commit(lambda: refresh_phrases.enqueue(campaign.pk, due))
+        _refresh_queued.add((campaign_id, due))
+        transaction.on_commit(lambda: refresh_phrases.enqueue(campaign_id, due))
 
 
 def rebuild(campaign: Campaign, generation: int, *, batches: int | None = None) -> bool:
@@ -306,7 +332,8 @@ def rebuild(campaign: Campaign, generation: int, *, batches: int | None = None) 
                 BandKey.objects.bulk_create(
                     BandKey(campaign=campaign, report_id=r, generation=generation, key=k)
                     for r, text in texts.items()
-                    for k in set(fp.fingerprint(text, ignore=state.ignore).bands))
+                    for k in stored_keys(campaign.pk, generation,
+                                         fp.fingerprint(text, ignore=state.ignore).bands))
             cursor = ids[-1]
             PhraseSet.objects.filter(pk=target.pk, rebuilt_upto__lt=cursor).update(
                 rebuilt_upto=cursor)
@@ -314,64 +341,88 @@ def rebuild(campaign: Campaign, generation: int, *, batches: int | None = None) 
     return False
 
 
+_VERSION_SQL = (
+    "SELECT v.text, v.number, r.id, r.version_count, r.campaign_id, pa.active, pa.unit_id, "
+    "u.path, p.copy_threshold, (SELECT count(*) FROM similarity_source s WHERE "
+    "s.campaign_id = r.campaign_id AND s.kind = %s), (SELECT max(s.id) FROM "
+    "similarity_source s WHERE s.campaign_id = r.campaign_id AND s.kind = %s) "
+    "FROM reports_version v JOIN reports_report r ON r.id = v.report_id "
+    "JOIN campaigns_participant pa ON pa.id = r.participant_id "
+    "JOIN org_unit u ON u.id = pa.unit_id "
+    "LEFT JOIN reports_reportpolicy p ON p.campaign_id = r.campaign_id WHERE v.id = %s")
+"""The version to check, its report, the participant's unit (for the progress counter),
+the campaign's threshold and the stamp of its reference texts: one query."""
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """The version being checked, as read by _VERSION_SQL."""
+
+    version_id: int
+    text: str
+    number: int
+    report_id: int
+    campaign_id: int
+    on_roster: bool
+    """The participant is on the campaign's roster: only then does a flag count in the
+    progress counters (as ``counters.bump_participant``)."""
+    unit_id: int
+    unit_path: str
+
+
 def check_version(version_id: int) -> Flag | None:
-    """Fingerprint, look up, verify, index; flag the version if it copies."""
-    version = (Version.objects.select_related("report__campaign__report_policy")
-               .filter(pk=version_id).first())
-    if version is None:
+    """Fingerprint, look up, verify, index; flag the version if it copies.
+
+    It runs for every submission, so it reads and writes with a few statements of its own
+    rather than through model instances: a flagged check is about ten round trips
+    (``test_a_flagged_check_is_a_few_queries``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_VERSION_SQL, [Source.Kind.REFERENCE, Source.Kind.REFERENCE, version_id])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    report, campaign = version.report, version.report.campaign
-    if report.version_count > version.number:
+    text, number, report_id, count_of_versions, campaign_id = row[:5]
+    if count_of_versions > number:
         return None  # superseded before the task ran; the newer version is checked
-    reference = reference_shingles(campaign)
-    state = phrases(campaign, reference)
+    checked = _Checked(version_id, text, number, report_id, campaign_id, *row[5:8])
+    limit = fp.DEFAULT_THRESHOLD if row[8] is None else row[8]
+    reference = _reference(campaign_id, (row[9], row[10] or 0))
+    state = phrases(campaign_id, reference)
     # shingled once for every generation probed and for the comparisons below
-    count, shingles = fp.text_shingles(version.text)
+    count, shingles = fp.text_shingles(text)
     prints = [(generation, fp.fingerprint_shingles(count, shingles, ignore=ignore))
               for generation, ignore in state.live]
-    limit = threshold(campaign)
-    best: tuple[float, Any, Any, fp.Comparison] | None = None
-    candidates = _candidates(campaign, report, prints)
-    others = _latest_texts([r for r, _s in candidates if r])
-    sources = {s.pk: s for s in Source.objects.filter(
-        pk__in=[s for _r, s in candidates if s], kind=Source.Kind.TEMPLATE)}
-    for report_id, source_id in candidates:
-        other_text = (others[report_id].text if report_id in others
-                      else sources[source_id].text if source_id in sources else None)
-        if other_text is None:
+    best: tuple[float, Candidate, fp.Comparison] | None = None
+    for candidate in _candidates(campaign_id, report_id, prints):
+        if candidate.text is None:
             continue
-        comparison = fp.compare(version.text, other_text, reference=reference,
+        comparison = fp.compare(text, candidate.text, reference=reference,
                                 common=state.common, passages=False)
         if not fp.is_copy(comparison, limit):
             continue
         if best is None or comparison.score > best[0]:
-            best = (comparison.score, others.get(report_id), sources.get(source_id),
-                    comparison)
+            best = (comparison.score, candidate, comparison)
     with transaction.atomic():
-        latest = _lock(report.pk, campaign.pk)
+        _lock(report_id)
         stored = prints[0][1]
+        latest = _store_keys(campaign_id, report_id, state.generation, stored.bands,
+                             if_latest=True)
         if latest != state.generation:
             # a new phrase set was stored meanwhile: keys of the latest one, so that its
             # rebuild (which may have passed this report) leaves nothing stale
-            state = phrases(campaign)
+            state = phrases(campaign_id)
             stored = fp.fingerprint_shingles(count, shingles, ignore=state.ignore)
-        _store_keys(campaign.pk, report.pk, state.generation, stored.bands)
-        if version.number == 1:
-            _refresh_if_due(campaign, state)
+            _store_keys(campaign_id, report_id, state.generation, stored.bands)
+        if number == 1:
+            _refresh_if_due(campaign_id, state)
         if best is None:
             return None
-        score, other_version, source, comparison = best
-        return _flag(version, other_version, source, comparison, score)
+        score, candidate, comparison = best
+        return _flag(checked, candidate, comparison, score)
 
 
-def _lock(report_id: int, campaign_id: int) -> int:
-    """Take the report's row lock (other checks of the report wait for this one), then read
-    the campaign's latest phrase set generation (0 before the first).
-
-    Two statements: in one (the lock and the generation as a subquery, as this was once
-    written) the generation is read with the snapshot taken before the lock, so a phrase
-    set stored while the check waited for the lock went unseen and the check stored keys
-    of the older set (``test_new_phrase_set_stored_while_the_check_waits_for_the_lock``).
+def _lock(report_id: int) -> None:
+    """Take the report's row lock: other checks of the report wait for this one.
 
     On PostgreSQL the lock's statement also sets ``synchronous_commit`` off for the check's
     transaction: its commit does not wait for the WAL flush (about 1.5 ms of a check). With
@@ -381,144 +432,189 @@ def _lock(report_id: int, campaign_id: int) -> int:
     immediate backend of tests and tiny deployments, a crash within a fraction of a second
     of the check may lose its keys and flag.)
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('synchronous_commit', 'off', true) FROM reports_report "
-                "WHERE id = %s FOR UPDATE", [report_id])
-    else:
-        list(Report.objects.select_for_update().filter(pk=report_id).values_list("pk"))
-    return (PhraseSet.objects.filter(campaign_id=campaign_id).order_by("-generation")
-            .values_list("generation", flat=True).first()) or 0
+    if connection.vendor != "postgresql":
+        return  # SQLite: the transaction (BEGIN IMMEDIATE) holds the database's write lock
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('synchronous_commit', 'off', true) FROM reports_report "
+            "WHERE id = %s FOR UPDATE", [report_id])
 
 
-def _store_keys(campaign_id: int, report_id: int, generation: int,
-                keys: tuple[int, ...]) -> None:
-    """Replace the report's band keys. On PostgreSQL one statement (the delete and the insert
-    see the same snapshot, so the new rows are not deleted): one round trip, and no model
-    instances for the 64 rows."""
-    distinct = sorted(set(keys))
+def _bigint_array(values: list[int]) -> str:
+    """A PostgreSQL array literal of integers, sent as one text parameter: psycopg's
+    client-side binding would otherwise quote a list of 300 values one by one (about a
+    millisecond of a check)."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+_LATEST_SQL = ("SELECT COALESCE(max(generation), 0) FROM similarity_phraseset "
+               "WHERE campaign_id = %s")
+
+
+def _store_keys(campaign_id: int, report_id: int, generation: int, keys: tuple[int, ...], *,
+                if_latest: bool = False) -> int:
+    """Replace the report's band keys with `keys` of `generation`. With `if_latest`, only
+    if `generation` is the campaign's latest phrase set generation, read by a statement
+    after the report's lock was taken (a statement that took the lock would read it with
+    its snapshot from before the wait, and miss a set stored meanwhile:
+    ``test_new_phrase_set_stored_while_the_check_waits_for_the_lock``). Returns the latest
+    generation (`generation` without `if_latest`).
+
+    On PostgreSQL one statement: the delete and the insert see the same snapshot, so the
+    new rows are not deleted; one round trip, and no model instances for the 64 rows."""
+    stored = stored_keys(campaign_id, generation, keys)
     if connection.vendor == "postgresql":
+        latest = f"({_LATEST_SQL})" if if_latest else "%s"
         with connection.cursor() as cursor:
             cursor.execute(
-                "WITH gone AS (DELETE FROM similarity_bandkey WHERE report_id = %s) "
-                "INSERT INTO similarity_bandkey (campaign_id, report_id, key, generation) "
-                "SELECT %s, %s, k, %s FROM unnest(%s::bigint[]) AS k",
-                [report_id, campaign_id, report_id, generation, distinct])
-        return
+                f"WITH latest AS (SELECT {latest} AS g), "  # noqa: S608
+                "gone AS (DELETE FROM similarity_bandkey WHERE report_id = %s "
+                "AND (SELECT g FROM latest) = %s), "
+                "added AS (INSERT INTO similarity_bandkey (campaign_id, report_id, key, "
+                "generation) SELECT %s, %s, k, %s FROM unnest(%s::bigint[]) AS k "
+                "WHERE (SELECT g FROM latest) = %s) SELECT g FROM latest",
+                [campaign_id if if_latest else generation, report_id, generation, campaign_id,
+                 report_id, generation, _bigint_array(stored), generation])
+            return cursor.fetchone()[0]
+    if if_latest:
+        with connection.cursor() as cursor:
+            cursor.execute(_LATEST_SQL, [campaign_id])
+            latest_generation = cursor.fetchone()[0]
+        if latest_generation != generation:
+            return latest_generation
     BandKey.objects.filter(report_id=report_id).delete()
     BandKey.objects.bulk_create(
         BandKey(campaign_id=campaign_id, report_id=report_id, generation=generation, key=k)
-        for k in distinct)
+        for k in stored)
+    return generation
 
 
-def _candidates(campaign: Campaign, report: Report,
-                prints: list[tuple[int, fp.Fingerprint]]) -> list[tuple[int | None, int | None]]:
-    """(report id, template id) of the indexed texts with at least MIN_SHARED_BANDS of
-    their keys among the probes, those sharing the most first (ties: the earliest report),
-    at most MAX_CANDIDATES: one query, counted in the database. Each generation's keys are
-    matched with the probes of that generation; all of a report's keys are of one
-    generation, so a report's count is what a single generation would give."""
+@dataclass(frozen=True)
+class Candidate:
+    """An indexed text sharing enough band keys with a submission: a report (with its
+    latest version) or a circulating template."""
+
+    report_id: int | None
+    source_id: int | None
+    version_id: int | None
+    text: str | None
+    """The latest version's text, or the template's (None if gone meanwhile)."""
+
+
+def _candidates(campaign_id: int, report_id: int,
+                prints: list[tuple[int, fp.Fingerprint]]) -> list[Candidate]:
+    """The indexed texts with at least MIN_SHARED_BANDS of their keys among the probes,
+    those sharing the most first (ties: the earliest report, then templates), at most
+    MAX_CANDIDATES, with their texts: one query. The keys are counted in the database from
+    the index alone (the partial indexes on (key, report) and (key, template)).
+
+    The probes of each generation probed are salted like the keys of that generation
+    (:func:`stored_keys`), so one set of values asks for all of them: a report's keys are
+    all of one generation and match only that generation's probes, and its count is what
+    a single generation would give."""
+    probes = sorted(set().union(*(stored_keys(campaign_id, generation, print_.probes)
+                                  for generation, print_ in prints)))
     if connection.vendor == "postgresql":
-        return _candidates_pg(campaign.pk, report.pk, prints)
-    found = BandKey.objects.filter(campaign=campaign)
-    if len(prints) == 1:
-        generation, print_ = prints[0]
-        found = found.filter(generation=generation, key__in=sorted(print_.probes))
-        shared = Count("*")
+        # the probes as one array parameter (`= ANY`) instead of ~300 (`IN`), which the
+        # server would parse one literal at a time
+        where, params = "key = ANY(%s::bigint[])", [_bigint_array(probes)]
     else:
-        # One pass over the index for the probes of all generations; each entry counted
-        # only if its key is among its own generation's probes. (With that condition in
-        # the WHERE clause, as an OR of one term per generation, PostgreSQL misjudged the
-        # rows and scanned the whole table.)
-        everything = set().union(*(print_.probes for _g, print_ in prints))
-        found = found.filter(generation__in=[g for g, _p in prints],
-                             key__in=sorted(everything))
-        own = Q()
-        for generation, print_ in prints:
-            own |= Q(generation=generation, key__in=sorted(print_.probes))
-        shared = Count("key", filter=own)
-    rows = (found.exclude(report=report).values("report_id", "source_id")
-            .annotate(shared=shared).filter(shared__gte=fp.MIN_SHARED_BANDS)
-            .order_by("-shared", "report_id", "source_id")[:MAX_CANDIDATES])
-    return [(row["report_id"], row["source_id"]) for row in rows]
-
-
-def _candidates_pg(campaign_id: int, report_id: int,
-                   prints: list[tuple[int, fp.Fingerprint]]) -> list[tuple[int | None, int | None]]:
-    """The query of _candidates written out: each set of probes is one array parameter
-    (`= ANY`) instead of ~300 (`IN`), which the ORM prepares one value at a time and the
-    server parses one literal at a time (about 4 ms of a check)."""
-    if len(prints) == 1:
-        generation, print_ = prints[0]
-        count, count_params = "count(*)", []
-        where = "generation = %s AND key = ANY(%s::bigint[])"
-        where_params: list[Any] = [generation, sorted(print_.probes)]
-    else:
-        # as in _candidates: all probes in the WHERE clause, each generation's in the count
-        terms = " OR ".join("(generation = %s AND key = ANY(%s::bigint[]))" for _p in prints)
-        count = f"count(*) FILTER (WHERE {terms})"
-        count_params = [v for generation, print_ in prints
-                        for v in (generation, sorted(print_.probes))]
-        where = "generation = ANY(%s::integer[]) AND key = ANY(%s::bigint[])"
-        where_params = [[g for g, _p in prints],
-                        sorted(set().union(*(print_.probes for _g, print_ in prints)))]
+        where, params = f"key IN ({', '.join(['%s'] * len(probes))})", probes
+    order = "shared DESC, report_id IS NULL, report_id, source_id"
     with connection.cursor() as cursor:
-        # the fragments put together are constants of this function; values are parameters
+        # the fragments put together are constants; the values are parameters
         cursor.execute(
-            f"SELECT report_id, source_id, {count} AS shared FROM similarity_bandkey "  # noqa: S608
-            f"WHERE campaign_id = %s AND {where} AND (report_id <> %s OR report_id IS NULL) "
-            f"GROUP BY report_id, source_id HAVING {count} >= %s "
-            "ORDER BY shared DESC, report_id, source_id LIMIT %s",
-            [*count_params, campaign_id, *where_params, report_id, *count_params,
-             fp.MIN_SHARED_BANDS, MAX_CANDIDATES])
-        return [(row[0], row[1]) for row in cursor.fetchall()]
+            "SELECT f.report_id, f.source_id, v.id, COALESCE(v.text, s.text) FROM ("  # noqa: S608
+            "SELECT * FROM (SELECT report_id, NULL AS source_id, count(*) AS shared "
+            f"FROM similarity_bandkey WHERE {where} AND report_id IS NOT NULL "
+            "AND report_id <> %s GROUP BY report_id HAVING count(*) >= %s "
+            "UNION ALL SELECT NULL, source_id, count(*) FROM similarity_bandkey "
+            f"WHERE {where} AND source_id IS NOT NULL GROUP BY source_id "
+            f"HAVING count(*) >= %s) AS counted ORDER BY {order} LIMIT %s) AS f "
+            "LEFT JOIN reports_report r ON r.id = f.report_id "
+            "LEFT JOIN reports_version v ON v.report_id = r.id AND v.number = r.version_count "
+            "LEFT JOIN similarity_source s ON s.id = f.source_id AND s.kind = %s "
+            f"ORDER BY f.{order.replace(', ', ', f.')}",
+            [*params, report_id, fp.MIN_SHARED_BANDS, *params, fp.MIN_SHARED_BANDS,
+             MAX_CANDIDATES, Source.Kind.TEMPLATE])
+        return [Candidate(*row) for row in cursor.fetchall()]
 
 
-def _flag(version: Version, other_version: Version | None, source: Source | None,
-          comparison: fp.Comparison, score: float) -> Flag:
-    """Record the flag of ``version`` (one per version: a check run again updates it) in
-    the cluster of the text it copies. Runs under the report's row lock (check_version), so
-    no other check of this report runs meanwhile."""
-    report, campaign = version.report, version.report.campaign
-    other_id = other_version.report_id if other_version else None
-    cluster, new_cluster = None, False
-    if source is not None:
-        cluster, new_cluster = Cluster.objects.get_or_create(  # created counting this report
-            campaign=campaign, template=source, defaults={"size": 1})
-    elif other_id is not None:
-        # the cluster the other report was flagged into, else the one it is the earliest of
-        flagged_into = Flag.objects.filter(report_id=other_id).values("cluster_id")
-        cluster = (Cluster.objects.filter(Q(pk__in=flagged_into) | Q(earliest_id=other_id))
-                   .annotate(rank=Case(When(pk__in=flagged_into, then=0), default=1))
-                   .order_by("rank", "pk").first())
-        if cluster is None:
-            # its earliest report and this one: created with both counted
-            cluster = Cluster.objects.create(campaign=campaign, earliest_id=other_id, size=2)
-            new_cluster = True
-    assert cluster is not None
-    # this report's flags, read once: was it flagged, is this version, is it in the cluster
-    mine = list(Flag.objects.filter(report_id=report.pk).values_list(
-        "pk", "version_id", "cluster_id", "status"))
+_OTHER_CLUSTER_SQL = (
+    # the cluster the other report was flagged into, else the one it is the earliest of
+    "SELECT id FROM (SELECT c.id, CASE WHEN c.id IN (SELECT cluster_id "
+    "FROM similarity_flag WHERE report_id = %s) THEN 0 ELSE 1 END AS rank "
+    "FROM similarity_cluster c WHERE c.id IN (SELECT cluster_id FROM similarity_flag "
+    "WHERE report_id = %s) OR c.earliest_id = %s ORDER BY rank, c.id LIMIT 1) AS other")
+_TEMPLATE_CLUSTER_SQL = (
+    "SELECT id FROM (SELECT id FROM similarity_cluster WHERE campaign_id = %s "
+    "AND template_id = %s ORDER BY id LIMIT 1) AS template")
+
+
+def _flag(checked: _Checked, other: Candidate, comparison: fp.Comparison,
+          score: float) -> Flag:
+    """Record the flag of the checked version (one per version: a check run again updates
+    it) in the cluster of the text it copies (``other``). Runs under the report's row lock
+    (check_version), so no other check of this report runs meanwhile."""
+    report_id, campaign_id = checked.report_id, checked.campaign_id
+    other_id, source_id = other.report_id, other.source_id
+    if source_id is not None:
+        find, params = _TEMPLATE_CLUSTER_SQL, [campaign_id, source_id]
+    else:
+        find, params = _OTHER_CLUSTER_SQL, [other_id, other_id, other_id]
+    with connection.cursor() as cursor:
+        # the cluster to join and this report's own flags (was it flagged, is this version,
+        # is it in the cluster already), in one round trip
+        cursor.execute(
+            f"SELECT 'cluster', id, NULL, NULL, NULL FROM ({find}) AS found "  # noqa: S608
+            "UNION ALL SELECT 'mine', id, version_id, cluster_id, status FROM similarity_flag "
+            "WHERE report_id = %s", [*params, report_id])
+        rows = cursor.fetchall()
+    found = next((pk for kind, pk, *_x in rows if kind == "cluster"), None)
+    mine = [(pk, version_id, cluster_id, status)
+            for kind, pk, version_id, cluster_id, status in rows if kind == "mine"]
+    now = timezone.now()
+    new_cluster = found is None
+    # a new cluster counts this report, and the other report unless it is a template's
+    cluster_id = found if found is not None else _insert(
+        "similarity_cluster", campaign_id=campaign_id,
+        earliest_id=other_id if source_id is None else None, template_id=source_id,
+        size=1 if source_id is not None else 2, created_at=now)
     was_flagged = any(status != Flag.Status.DISMISSED for *_x, status in mine)
-    existing = next((pk for pk, version_id, *_x in mine if version_id == version.pk), None)
-    values = {"campaign": campaign, "cluster": cluster, "report": report,
-              "other_id": other_id, "other_version": other_version, "source": source,
-              "jaccard": comparison.jaccard,
+    existing = next((pk for pk, version_id, *_x in mine if version_id == checked.version_id),
+                    None)
+    values = {"campaign_id": campaign_id, "cluster_id": cluster_id, "report_id": report_id,
+              "other_id": other_id, "other_version_id": other.version_id,
+              "source_id": source_id, "jaccard": comparison.jaccard,
               "containment": max(comparison.containment_a, comparison.containment_b),
               "score": score}
     if existing is not None:  # the version checked again: the flag keeps its status
         Flag.objects.filter(pk=existing).update(**values)
         return Flag.objects.get(pk=existing)
-    flag = Flag.objects.create(version=version, **values)
-    if not new_cluster and not any(c == cluster.pk for _p, _v, c, _s in mine):
+    flag = Flag(version_id=checked.version_id, status=Flag.Status.OPEN, created_at=now,
+                **values)
+    flag.pk = _insert("similarity_flag", version_id=flag.version_id, status=flag.status,
+                      created_at=now, **values)
+    flag._state.adding, flag._state.db = False, connection.alias
+    if not new_cluster and not any(c == cluster_id for _p, _v, c, _s in mine):
         with connection.cursor() as cursor:
-            cursor.execute("UPDATE similarity_cluster SET size = size + 1 WHERE id = %s "
-                           "RETURNING size", [cluster.pk])
-            cluster.size = cursor.fetchone()[0]
-    if not was_flagged:
-        counters.bump_participant(report.participant_id, flagged=1)
+            cursor.execute("UPDATE similarity_cluster SET size = size + 1 WHERE id = %s",
+                           [cluster_id])
+    if not was_flagged and checked.on_roster:
+        counters.bump(campaign_id, checked.unit_id, path=checked.unit_path, flagged=1)
     return flag
+
+
+def _insert(table: str, **values: Any) -> int:
+    """Insert one row (columns and values given by name) and return its id."""
+    adapt = connection.ops.adapt_datetimefield_value
+    values = {k: adapt(v) if isinstance(v, dt.datetime) else v for k, v in values.items()}
+    columns = ", ".join(values)
+    with connection.cursor() as cursor:
+        # table and column names are this module's constants; values are parameters
+        cursor.execute(f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
+                       f"({', '.join(['%s'] * len(values))}) RETURNING id", list(values.values()))
+        return cursor.fetchall()[0][0]
 
 
 def _flagged(report_id: int) -> bool:
@@ -545,7 +641,8 @@ def _index(source: Source, state: Phrases) -> None:
         BandKey.objects.bulk_create(
             BandKey(campaign=source.campaign, source=source, generation=state.generation,
                     key=k)
-            for k in set(fp.fingerprint(source.text, ignore=state.ignore).bands))
+            for k in stored_keys(source.campaign_id, state.generation,
+                                 fp.fingerprint(source.text, ignore=state.ignore).bands))
 
 
 @transaction.atomic
@@ -587,7 +684,6 @@ def _reference_changed(campaign: Campaign) -> None:
 
 def flags_visible_to(user: Any, campaign: Campaign):
     """Flags whose report (or the report it resembles) the user may read."""
-    from django.db.models import Q
 
     visible = Report.objects.visible_to(user).filter(campaign=campaign).values("pk")
     return Flag.objects.filter(campaign=campaign).filter(
