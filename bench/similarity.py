@@ -642,31 +642,90 @@ def _submit_and_check(campaign: Any, member: int, text: str,
     return version, flag
 
 
+def _base_generation() -> int:
+    """The phrase set generation the loaded keys are of (the load's, or its crowded refresh's)."""
+    if _sql("SELECT to_regclass('bench_base') IS NULL")[0][0]:
+        _sql("CREATE TABLE bench_base (generation int)")
+        _sql("INSERT INTO bench_base SELECT min(generation) FROM similarity_phraseset")
+    return _sql("SELECT generation FROM bench_base")[0][0]
+
+
 def _app_reset(campaign: Any) -> None:
-    """Back to the loaded state: no held-out submissions, one rebuilt generation."""
+    """Back to the loaded state: no held-out submissions, one rebuilt generation (the base);
+    the keys rebuilt with a later generation fingerprinted again with the base's set."""
     from django_tasks_db.models import DBTaskResult
 
-    from quantriet.reports.models import Report
+    from quantriet.reports.models import Report, Version
     from quantriet.similarity import services
-    from quantriet.similarity.models import PhraseSet
+    from quantriet.similarity.models import PhraseSet, Source
 
     meta = _app["meta"]
     first_holdout = meta["person0"] + meta["n"] + len(_app["corpus"].extra) - TEMPLATES
     Report.objects.filter(campaign=campaign,
                           participant__person_id__gte=first_holdout).delete()
-    sets = list(PhraseSet.objects.filter(campaign=campaign).order_by("generation"))
-    if len(sets) > 1:
-        if any(bytes(s.ignore) != bytes(sets[0].ignore) for s in sets[1:]):
-            raise SystemExit("the database holds another phrase set: load it again")
-        for later in sets[1:]:  # back to the first generation's salt (XOR, see stored_keys)
-            _sql("UPDATE similarity_bandkey SET key = key # %s, generation = %s "
-                 "WHERE campaign_id = %s AND generation = %s",
-                 [services._salt(campaign.pk, later.generation)
-                  ^ services._salt(campaign.pk, sets[0].generation), sets[0].generation,
-                  campaign.pk, later.generation])
-        PhraseSet.objects.filter(pk__in=[s.pk for s in sets[1:]]).delete()
+    base = _base_generation()
+    if PhraseSet.objects.filter(campaign=campaign, generation__gt=base).exists():
+        PhraseSet.objects.filter(campaign=campaign, generation__gt=base).delete()
+        state = services.phrases(campaign)
+        assert state.generation == base and len(state.live) == 1
+        stale = [r for (r,) in _sql(
+            "SELECT DISTINCT report_id FROM similarity_bandkey WHERE campaign_id = %s "
+            "AND generation > %s AND report_id IS NOT NULL", [campaign.pk, base])]
+        texts = dict(Version.objects.filter(report_id__in=stale, number=1)
+                     .values_list("report_id", "text"))
+        for report_id, text in texts.items():
+            services._store_keys(campaign.pk, report_id, base,
+                                 fp.fingerprint(text, ignore=state.ignore).bands)
+        for source in Source.objects.filter(campaign=campaign, kind=Source.Kind.TEMPLATE):
+            services.index_source(source)
     DBTaskResult.objects.all().delete()
     _sql("VACUUM ANALYZE similarity_bandkey, reports_report, reports_version")
+
+
+def app_crowded(campaign: Any, workers: int) -> dict[str, Any]:
+    """The refresh the application takes when the campaign reaches a REFRESH_AT of at least
+    CROWDED_FROM reports (here at N): a new phrase set that also leaves out the crowded keys
+    counted on the index, and its rebuild -- done here by the load's parallel COPY path for
+    the filler reports (``services.rebuild`` would take about an hour and a half per million
+    on one worker) and by ``services.rebuild`` for the rest (templates, their copies)."""
+    from quantriet.similarity import services
+    from quantriet.similarity.models import PhraseSet
+
+    meta = _app["meta"]
+    n, report0 = meta["n"], meta["report0"]
+    info: dict[str, Any] = {}
+    t = time.perf_counter()
+    made = services.refresh(campaign)
+    assert made is not None
+    info["crowded_refresh_s"] = round(time.perf_counter() - t, 1)
+    state = services.phrases(campaign)
+    info["crowded_runs"] = len(services.unpack(made.crowded))
+    info["crowded_frequent_left_out"] = len(state.ignore)
+    t = time.perf_counter()
+    indexes = _sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = "
+                   "'similarity_bandkey' AND indexname NOT LIKE '%%_pkey'")
+    _sql("CREATE TABLE bench_keep AS SELECT campaign_id, report_id, source_id, key, "
+         "generation FROM similarity_bandkey WHERE report_id IS NULL OR report_id >= %s",
+         [report0 + n])
+    _sql("TRUNCATE similarity_bandkey")
+    for name, _definition in indexes:
+        _sql(f'DROP INDEX "{name}"')
+    _sql("INSERT INTO similarity_bandkey (campaign_id, report_id, source_id, key, generation) "
+         "SELECT * FROM bench_keep")
+    _sql("DROP TABLE bench_keep")
+    _app.update(url=os.environ["DATABASE_URL"].replace("postgres://", "postgresql://"),
+                campaign=campaign.pk, report0=report0, version0=0, at=None,
+                versions_from=n, ignore=state.ignore, generation=made.generation)
+    info["crowded_band_keys"] = _app_parallel(0, n, workers)
+    _sql("SET maintenance_work_mem = '1GB'")
+    for _name, definition in indexes:
+        _sql(definition)
+    _sql("VACUUM ANALYZE similarity_bandkey")
+    PhraseSet.objects.filter(pk=made.pk).update(rebuilt_upto=report0 + n - 1)
+    assert services.rebuild(campaign, made.generation)  # templates and their copies
+    _sql("UPDATE bench_base SET generation = %s", [made.generation])
+    info["crowded_rekey_s"] = round(time.perf_counter() - t, 1)
+    return info
 
 
 def app_check(corpus: Corpus, campaign: Any, per_bucket: int, seed: int,
@@ -750,6 +809,7 @@ def app_main(args: argparse.Namespace) -> dict[str, Any]:
 
     from quantriet.campaigns.models import Campaign
     from quantriet.similarity import services
+    from quantriet.similarity.models import PhraseSet
 
     corpus = Corpus(args.seed, n, phrases=False)
     out: dict[str, Any] = {"mode": "application", "reports": n, "seed": args.seed,
@@ -776,6 +836,9 @@ def app_main(args: argparse.Namespace) -> dict[str, Any]:
     campaign = Campaign.objects.get(slug=APP_SLUG)
     _app["copy_family"] = {}
     _app_reset(campaign)
+    if n >= services.CROWDED_FROM and not PhraseSet.objects.filter(
+            campaign=campaign).exclude(crowded=b"").exists():
+        out.update(app_crowded(campaign, args.workers))
     with connection.cursor() as cur:
         cur.execute("SELECT pg_relation_size('similarity_bandkey'), "
                     "pg_indexes_size('similarity_bandkey'), count(*) FROM similarity_bandkey")

@@ -75,7 +75,8 @@ class BandKey(models.Model):
 class PhraseSet(models.Model):
     """One generation of a campaign's shingle sets, taken from a sample of its submissions
     (see ``services.refresh``): the shingles left out of the band keys (the reference
-    texts' and the *frequent* runs, in >= 0.1 % of the sample) and the *common phrases*
+    texts', the *frequent* runs, in >= 0.1 % of the sample, and in a large campaign the
+    *crowded* ones, keys of >= 0.02 % of its indexed reports) and the *common phrases*
     (>= 1 %) discounted when deciding. Each set is stored as sorted little-endian 64-bit
     integers. A new generation makes the keys of reports indexed before it stale: they are
     fingerprinted again in the background (``tasks.rebuild_keys``); lookups probe every
@@ -90,6 +91,9 @@ class PhraseSet(models.Model):
     """Texts in the sample."""
     ignore = models.BinaryField()
     common = models.BinaryField()
+    crowded = models.BinaryField(default=b"")
+    """The crowded runs among ``ignore``: band keys of too many of the campaign's indexed
+    reports when the set was taken (``services.crowded``), carried into later sets."""
     rebuilt_upto = models.BigIntegerField(default=0)
     """Reports with a lower or equal id have keys of this generation (or a later one)."""
     rebuilt_at = models.DateTimeField(null=True, blank=True)

@@ -71,10 +71,25 @@ def _reference(campaign_id: int, stamp: tuple[int, int]) -> frozenset[int]:
     return result
 
 
-REFRESH_AT = (10, 50, 200, 2_000, 10_000)
+REFRESH_AT = (10, 50, 200, 2_000, 10_000, 100_000, 1_000_000)
 """Numbers of submitted reports at which a campaign's phrase set is taken again (by the
 first submission that reaches them); after the last, only ``quantriet similarity-refresh``
-takes it again."""
+takes it again. From 100,000 on the set also leaves out the crowded keys (``crowded``)."""
+
+REFRESH_LOOK_EVERY = 1_000
+"""Past SAMPLE, a first submission looks whether the next REFRESH_AT is reached only when
+its report id is a multiple of this (a count of up to a million rows is not for every
+check)."""
+
+CROWDED_FROM = 100_000
+"""Submitted reports from which a refresh also looks for crowded keys."""
+
+CROWDED_FRACTION = 0.0002
+"""A band key held by more than this share of the campaign's indexed reports (200 of a
+million) is crowded: its run is left out of the keys of the next generation."""
+
+CROWDED_MIN = 20
+"""A key is crowded only when held by more than this many reports."""
 
 SAMPLE = 10_000
 """Reports sampled for a phrase set: the first submitted, each by its latest version."""
@@ -90,7 +105,7 @@ def _pack(values: frozenset[int]) -> bytes:
     return data.tobytes()
 
 
-def _unpack(blob: bytes | memoryview) -> frozenset[int]:
+def unpack(blob: bytes | memoryview) -> frozenset[int]:
     data = array("q")
     data.frombytes(bytes(blob))
     if sys.byteorder == "big":
@@ -160,7 +175,7 @@ def phrases(campaign: Campaign | int, reference: frozenset[int] | None = None) -
     if missing:
         for pk, ignore, common in PhraseSet.objects.filter(pk__in=missing).values_list(
                 "pk", "ignore", "common"):
-            _set_cache[missing[pk]] = (_unpack(ignore), _unpack(common))
+            _set_cache[missing[pk]] = (unpack(ignore), unpack(common))
     sets = [(row[2], _set_cache[row[:2]][0]) for row in live]
     if not live or live[-1][4] is None:
         if reference is None:
@@ -222,7 +237,7 @@ def sample(campaign: Campaign) -> tuple[Counter[int], int]:
         return counts, total
     latest = PhraseSet.objects.filter(campaign=campaign).order_by("-generation").values_list(
         "common", flat=True).first()
-    common = (_unpack(latest) if latest is not None
+    common = (unpack(latest) if latest is not None
               else _above(counts, total, fp.COMMON_FRACTION))
     reference, limit = reference_shingles(campaign), threshold(campaign)
     others = dict(Version.objects.filter(pk__in=[f[1] for f in flagged if f[1]])
@@ -250,7 +265,13 @@ def refresh(campaign: Campaign, *, at_least: int | None = None) -> PhraseSet | N
     if at_least is not None and (count < at_least or (latest and latest[1] >= at_least)):
         return None
     counts, total = sample(campaign)
-    ignore = reference_shingles(campaign) | _above(counts, total, fp.FREQUENT_FRACTION)
+    carried = PhraseSet.objects.filter(campaign=campaign).order_by("-generation").values_list(
+        "crowded", flat=True).first()
+    crowded_runs = unpack(carried) if carried else frozenset()
+    if count >= CROWDED_FROM:
+        crowded_runs |= crowded(campaign, count)
+    ignore = (reference_shingles(campaign) | _above(counts, total, fp.FREQUENT_FRACTION)
+              | crowded_runs)
     common = _above(counts, total, fp.COMMON_FRACTION)
     with transaction.atomic():
         # one refresh at a time per campaign (submissions are not held up: no key update)
@@ -262,9 +283,36 @@ def refresh(campaign: Campaign, *, at_least: int | None = None) -> PhraseSet | N
             return None
         made = PhraseSet.objects.create(
             campaign=campaign, generation=(latest[0] if latest else 0) + 1, reports=count,
-            sample=total, ignore=_pack(ignore), common=_pack(common))
+            sample=total, ignore=_pack(ignore), common=_pack(common),
+            crowded=_pack(crowded_runs))
         transaction.on_commit(lambda: _queue_rebuild(campaign.pk, made.generation))
     return made
+
+
+def crowded(campaign: Campaign, reports: int) -> frozenset[int]:
+    """The runs whose band key more than CROWDED_FRACTION of the campaign's `reports`
+    indexed reports hold (and more than CROWDED_MIN), counted on the keys of the last
+    rebuilt generation, leaving out reports flagged as copies (a text copied by many writers
+    must stay findable).
+
+    Why: the frequent runs are measured on a sample of 10,000 texts, which cannot see a run
+    in 0.02 % of the reports. Such runs still become the smallest of their bin in many
+    reports, so a few keys of a large campaign hold hundreds of reports each, and every
+    lookup that probes them reads those lists: at a million synthetic reports a fifth of all
+    key rows were on keys held by more than 200 reports. Left out of the next generation's
+    keys, each report takes a rarer run in that bin instead (measured in
+    docs/similarity.md)."""
+    generation = phrases(campaign).live[-1][0]  # the last generation whose rebuild is done
+    limit = max(CROWDED_MIN, int(CROWDED_FRACTION * reports))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT b.key FROM similarity_bandkey b WHERE b.campaign_id = %s "
+            "AND b.generation = %s AND b.report_id IS NOT NULL AND NOT EXISTS (SELECT 1 "
+            "FROM similarity_flag f WHERE f.report_id = b.report_id AND f.status <> %s) "
+            "GROUP BY b.key HAVING count(*) > %s",
+            [campaign.pk, generation, Flag.Status.DISMISSED, limit])
+        salt = _salt(campaign.pk, generation)
+        return frozenset(key ^ salt for (key,) in cursor.fetchall())
 
 
 def _queue_rebuild(campaign_id: int, generation: int) -> None:
@@ -276,10 +324,12 @@ def _queue_rebuild(campaign_id: int, generation: int) -> None:
 _refresh_queued: set[tuple[int, int]] = set()
 
 
-def _refresh_if_due(campaign_id: int, state: Phrases) -> None:
+def _refresh_if_due(campaign_id: int, report_id: int, state: Phrases) -> None:
     """Queue a refresh when the campaign's submitted reports reach the next REFRESH_AT."""
     due = next((n for n in REFRESH_AT if n > state.reports), None)
     if due is None or (campaign_id, due) in _refresh_queued:
+        return
+    if due > SAMPLE and report_id % REFRESH_LOOK_EVERY:
         return
     if _submitted(campaign_id, due) >= due:
         from quantriet.similarity.tasks import refresh_phrases
@@ -414,7 +464,7 @@ def check_version(version_id: int) -> Flag | None:
             stored = fp.fingerprint_shingles(count, shingles, ignore=state.ignore)
             _store_keys(campaign_id, report_id, state.generation, stored.bands)
         if number == 1:
-            _refresh_if_due(campaign_id, state)
+            _refresh_if_due(campaign_id, report_id, state)
         if best is None:
             return None
         score, candidate, comparison = best

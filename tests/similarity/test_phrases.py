@@ -213,3 +213,63 @@ def test_refresh_command(rep):
                .values_list("generation", flat=True)) == {1}
     call_command("similarity-refresh", "nq", "--resume", stdout=out)
     assert PhraseSet.objects.get().rebuilt_at is not None
+
+
+SHARED = ("Công đoàn cơ sở phối hợp với chuyên môn tổ chức hội thao truyền thống, khám sức khỏe "
+          "định kỳ cho công nhân ca đêm, xây dựng phòng đọc sách và góc thư viện tại xưởng may "
+          "số ba, vận động nữ công nhân tham gia câu lạc bộ gia đình hạnh phúc.")
+
+
+def test_crowded_keys_are_left_out_of_the_next_generation(crowd, monkeypatch):
+    """In a large campaign a refresh also leaves out the runs whose keys too many of its
+    reports hold (counted on the index), but not those held by copies flagged as such; the
+    crowded runs are carried into later sets."""
+    rep = crowd
+    monkeypatch.setattr(services, "CROWDED_FROM", 1)
+    monkeypatch.setattr(services, "CROWDED_MIN", 3)
+    _submit_many(rep, range(10), worker=True)  # generation 1, from these ten
+    assert services.phrases(rep.campaign).generation == 1
+    for i in range(10, 20):  # own reports sharing one paragraph, after the sample
+        _submit(rep, i, _text(i) + "\n\n" + SHARED)
+    for key in (20, 21, 22, 23):  # copies of report 0, flagged
+        assert _submit(rep, key, _text(0)).other.participant == rep.part[0]
+    campaign = rep.campaign
+    crowded = services.crowded(campaign, 24)
+    shared_runs = fp.fingerprint(SHARED).shingles
+    assert crowded and crowded <= shared_runs  # the shared paragraph's keys, nothing else
+    original = set(services.stored_keys(
+        campaign.pk, 1, fp.fingerprint(_text(0), ignore=services.phrases(campaign).ignore)
+        .bands))
+    Flag.objects.filter(campaign=campaign).update(status=Flag.Status.DISMISSED)
+    # with the flags dismissed the copies count, and the original's keys are crowded too
+    assert services.stored_keys(campaign.pk, 1, services.crowded(campaign, 24) - crowded) \
+        and not {k ^ services._salt(campaign.pk, 1) for k in original}.isdisjoint(
+            services.crowded(campaign, 24))
+    Flag.objects.filter(campaign=campaign).update(status=Flag.Status.OPEN)
+    made = services.refresh(campaign)
+    assert made.generation == 2 and services.unpack(made.crowded) == crowded
+    assert crowded <= services.unpack(made.ignore)
+    assert services.rebuild(campaign, 2)
+    _assert_one_set_each(rep, 2)
+    assert not BandKey.objects.filter(
+        campaign=campaign, key__in=services.stored_keys(campaign.pk, 2, crowded)).exists()
+    # a later set keeps them left out, crowded or not by then
+    monkeypatch.setattr(services, "CROWDED_FROM", 10**6)
+    later = services.refresh(campaign)
+    assert crowded <= services.unpack(later.crowded) <= services.unpack(later.ignore)
+
+
+def test_large_thresholds_are_looked_for_every_so_many_reports(crowd, monkeypatch,
+                                                                django_capture_on_commit_callbacks):
+    rep = crowd
+    monkeypatch.setattr(services, "REFRESH_AT", (2, 3))
+    monkeypatch.setattr(services, "SAMPLE", 2)
+    monkeypatch.setattr(services, "REFRESH_LOOK_EVERY", 7)
+    _submit_many(rep, range(3))
+    state = services.Phrases(generation=0, live=(), common=frozenset(), reports=2)
+    with django_capture_on_commit_callbacks() as queued:
+        services._refresh_if_due(rep.campaign.pk, 7 * 5 + 1, state)  # not looked for
+    assert not queued
+    with django_capture_on_commit_callbacks() as queued:
+        services._refresh_if_due(rep.campaign.pk, 7 * 5, state)
+    assert len(queued) == 1

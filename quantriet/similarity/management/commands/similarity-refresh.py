@@ -1,5 +1,6 @@
 """``quantriet similarity-refresh CAMPAIGN [--rebuild]``: take the campaign's common
-phrases and frequent runs again from a sample of its submissions (a new generation) and
+phrases and frequent runs again from a sample of its submissions, and in a large campaign
+its crowded keys from the index (a new generation), and
 fingerprint the reports already indexed again -- in the background, or here with
 ``--rebuild`` (also resumes a rebuild that stopped)."""
 
@@ -37,7 +38,8 @@ class Command(BaseCommand):
             generation = made.generation
             self.stdout.write(
                 f"{found.slug}: generation {generation} from {made.sample} report(s): "
-                f"{len(state.ignore)} run(s) left out of the keys, "
+                f"{len(state.ignore)} run(s) left out of the keys "
+                f"({len(services.unpack(made.crowded))} of them crowded), "
                 f"{len(state.common)} common phrase(s)")
         if rebuild or resume:
             services.rebuild(found, generation)
