@@ -258,6 +258,14 @@ def shingle_hashes(normalised: Sequence[str]) -> list[int]:
         for j, v in enumerate(values):
             h ^= v[j]
         return [h]
+    if SHINGLE == 5:  # one pass over the five shifted views (twice as fast as five passes)
+        return [
+            a[0] ^ b[1] ^ c[2] ^ d[3] ^ e[4]
+            # the views end together at the last run: values[4:] is the shortest
+            for a, b, c, d, e in zip(
+                values, values[1:], values[2:], values[3:], values[4:], strict=False
+            )
+        ]
     count = n - SHINGLE + 1
     hashes = list(map(_FIRST, values[:count]))
     for j in range(1, SHINGLE):

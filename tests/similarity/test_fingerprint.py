@@ -1,5 +1,7 @@
 """The copy-detection algorithm: normalisation, shingles, band keys, comparison, passages."""
 
+import functools
+import operator
 import os
 import random
 import subprocess
@@ -130,6 +132,24 @@ def test_fingerprints_are_the_same_in_another_process():
         outputs.add(run.stdout)
     f = fp.fingerprint(text)
     assert outputs == {f"{sorted(f.shingles)[:5]} {f.bands}\n"}
+
+
+def test_shingle_hashes_are_the_tabulation_of_their_syllables(corpus):
+    """A run's hash is the XOR of the j-th value of its j-th syllable, for every run."""
+    for size in (0, 1, 3, 4, 5, 6, 40):
+        words = [s for s, *_ in fp.syllables(syn.render(corpus.report(size)))][:size]
+        expected = [0]
+        if len(words) >= fp.SHINGLE:
+            expected = [
+                functools.reduce(operator.xor, (fp._values[words[i + j]][j]
+                                                for j in range(fp.SHINGLE)))
+                for i in range(len(words) - fp.SHINGLE + 1)]
+        elif words:
+            expected = [functools.reduce(operator.xor, (fp._values[w][j]
+                                                        for j, w in enumerate(words)))]
+        else:
+            expected = []
+        assert fp.shingle_hashes(words) == expected
 
 
 def test_fast_path_matches_the_text(corpus):
