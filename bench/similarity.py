@@ -678,6 +678,7 @@ def _app_reset(campaign: Any) -> None:
                                  fp.fingerprint(text, ignore=state.ignore).bands)
         for source in Source.objects.filter(campaign=campaign, kind=Source.Kind.TEMPLATE):
             services.index_source(source)
+    _app["held_out_family"] = {}
     DBTaskResult.objects.all().delete()
     _sql("VACUUM ANALYZE similarity_bandkey, reports_report, reports_version")
 
@@ -737,7 +738,9 @@ def app_check(corpus: Corpus, campaign: Any, per_bucket: int, seed: int,
     meta = _app["meta"]
     templates = {pk: -int(title.split()[-1]) for pk, title in Source.objects.filter(
         campaign=campaign, kind=Source.Kind.TEMPLATE).values_list("pk", "title")}
-    family: dict[int, int] = {}
+    # report id -> family of the held-out submissions of every round so far: a copy may be
+    # flagged against an earlier round's copy of the same text
+    family: dict[int, int] = _app.setdefault("held_out_family", {})
     times: list[float] = []
     by_bucket: dict[str, list[float]] = defaultdict(list)
     found: dict[str, list[bool]] = defaultdict(list)
