@@ -51,7 +51,10 @@ band keys of all N -- each report's ``set(fingerprint(text, ignore=<the set>).ba
 the set's generation, what ``check_version`` stores -- written with COPY from ``--workers``
 processes (the indexes of the key table dropped before and built again after). The 5
 templates are registered with ``services.add_source`` and their 200 copies submitted and
-checked one by one. Then two rounds of held-out submissions, each stored by
+checked one by one. When N is at least ``services.CROWDED_FROM`` (100,000), the load then
+takes the refresh the application takes at that size (``services.refresh`` with the
+crowded keys counted on the index) and rebuilds the keys of the fillers by the same
+parallel COPY path, the rest by ``services.rebuild`` (``app_crowded``). Then two rounds of held-out submissions, each stored by
 ``reports.services.submit`` and checked by ``services.check_version`` (the function the
 task runs; only that call is timed): the first with the one rebuilt generation, the
 second after ``services.refresh`` took a new set and ``--rebuild-batches`` batches of its
