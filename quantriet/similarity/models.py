@@ -76,7 +76,7 @@ class PhraseSet(models.Model):
     """One generation of a campaign's shingle sets, taken from a sample of its submissions
     (see ``services.refresh``): the shingles left out of the band keys (the reference
     texts', the *frequent* runs, in >= 0.1 % of the sample, and in a large campaign the
-    *crowded* ones, keys of >= 0.02 % of its indexed reports) and the *common phrases*
+    *crowded* ones, keys of > 0.02 % of its indexed reports) and the *common phrases*
     (>= 1 %) discounted when deciding. Each set is stored as sorted little-endian 64-bit
     integers. A new generation makes the keys of reports indexed before it stale: they are
     fingerprinted again in the background (``tasks.rebuild_keys``); lookups probe every
