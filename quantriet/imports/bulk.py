@@ -89,6 +89,24 @@ def indexes_rebuilt_after(table: str, enabled: bool = True) -> Iterator[None]:
         cur.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
+@contextmanager
+def default_now(table: str, columns: list[str]) -> Iterator[None]:
+    """Give ``columns`` of ``table`` the default ``now()`` (the transaction's start) inside
+    the block, so that a COPY may leave them out; on PostgreSQL, inside the caller's
+    transaction, which a failure rolls back with the default."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    quoted = connection.ops.quote_name
+    with connection.cursor() as cur:
+        cur.execute(f"ALTER TABLE {quoted(table)} " + ", ".join(
+            f"ALTER COLUMN {quoted(c)} SET DEFAULT now()" for c in columns))
+    yield
+    with connection.cursor() as cur:
+        cur.execute(f"ALTER TABLE {quoted(table)} " + ", ".join(
+            f"ALTER COLUMN {quoted(c)} DROP DEFAULT" for c in columns))
+
+
 def insert_instances(model: type[Model], objs: list[Model]) -> None:
     """``bulk_create`` for many new rows, through :func:`copy_rows`.
 
@@ -134,7 +152,8 @@ def copy_rows(model: type[Model], columns: list[str], rows: Iterable[Sequence[An
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_value(v: Any) -> str:
+def copy_value(v: Any) -> str:
+    """One value as COPY text (see :func:`copy_line`)."""
     if v is None:
         return "\\N"
     if type(v) is str:
@@ -153,5 +172,5 @@ def copy_line(row: Sequence[Any]) -> str:
     line = "\t".join([v if type(v) is str else "\\N" if v is None else str(v) for v in row])
     if ("\\" in line and line.count("\\") != row.count(None)
             or line.count("\t") != len(row) - 1 or "\n" in line or "\r" in line):
-        line = "\t".join([_copy_value(v) for v in row])
+        line = "\t".join([copy_value(v) for v in row])
     return line + "\n"

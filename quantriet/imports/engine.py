@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from quantriet.core.audit import record
 from quantriet.core.audit import user_or_none as _user
-from quantriet.imports import bulk, parallel
+from quantriet.imports import bulk, parallel, quick
 from quantriet.imports import values as V
 from quantriet.imports.readers import Misaligned, Span
 from quantriet.org import services as org_services
@@ -547,7 +547,8 @@ class RosterImport:
         res = self.result.tables["members"]
         if self.vendor == "postgresql":
             columns = ", ".join(c for c, _t in self.STAGE_MEMBERS)
-            self._copy_members(table, f"qt_stage_members ({columns})", None, give_up=False)
+            self._copy_members(table, f"qt_stage_members ({columns})", with_row=True,
+                               give_up=False)
         else:
             units = self._unit_index()
             names = lru_cache(maxsize=200_000)(_name_fields)
@@ -615,13 +616,15 @@ class RosterImport:
             return False
         res = self.result.tables["members"]
         saved = self._saved("members")
-        columns = ", ".join(["member_code", *self.MEMBER_FIELDS, "created_at", "updated_at"])
-        now = (timezone.now().isoformat(),) * 2  # as COPY text, once
+        columns = ", ".join(["member_code", *self.MEMBER_FIELDS])
         try:
             with transaction.atomic():
-                with bulk.indexes_rebuilt_after("org_person"):
+                # the time stamps from a default (the transaction's start) rather than as
+                # text on each row: 64 bytes a row that PostgreSQL parsed twice
+                with bulk.indexes_rebuilt_after("org_person"), \
+                        bulk.default_now("org_person", ["created_at", "updated_at"]):
                     written = self._copy_members(table, f"org_person ({columns})",
-                                                 lambda out: out[1:] + now, give_up=True)
+                                                 with_row=False, give_up=True)
                 _set_member_counts(written)  # the table was empty: these are all
         except (parallel.Stop, IntegrityError):
             self._restore("members", saved)
@@ -643,22 +646,25 @@ class RosterImport:
         t.rows, t.errors, self.result.issue_count = saved[:3]
         del self.result.issues[saved[3]:]
 
-    def _copy_members(self, table: Any, into: str, shape: Callable[[tuple], tuple] | None,
-                      *, give_up: bool) -> dict[int, int]:
+    def _copy_members(self, table: Any, into: str, *, with_row: bool,
+                      give_up: bool) -> dict[int, int]:
         """Check the member rows and COPY those without errors into ``into`` (a table and its
-        columns; ``shape`` turns each checked row into that table's values). The file's
-        parts are read in parallel when it is large (:mod:`~quantriet.imports.parallel`).
-        With ``give_up``, the first row with an error raises :class:`_GiveUp`. Returns how
-        many rows were written for each unit (by id)."""
+        columns: the row number when ``with_row``, then the member code and
+        :attr:`MEMBER_FIELDS`). The file's parts are read in parallel when it is large
+        (:mod:`~quantriet.imports.parallel`). With ``give_up``, the first row with an error
+        raises :class:`_GiveUp`. Returns how many rows were written for each unit (by id)."""
         res = self.result.tables["members"]
         units = self._unit_index()
         names = lru_cache(maxsize=200_000)(_name_fields)
+        open_units = {code: pk for code, (pk, path, accepts, is_open) in units.items()
+                      if accepts and is_open and self.in_scope(path)}
         spans = None
         if table.estimated_rows >= self.PARALLEL_MIN_ROWS and (n := parallel.workers()) > 1:
             spans = table.spans(n)
 
         def work(span: Span | None, write: parallel.Write, tick: parallel.Tick) -> dict:
-            return self._member_part(table, span, units, names, shape, give_up, write, tick)
+            return self._member_part(table, span, units, open_units, names, with_row,
+                                     give_up, write, tick)
 
         def progress(done: int) -> None:
             self.progress("members", done)
@@ -691,31 +697,50 @@ class RosterImport:
                 touched[unit] = touched.get(unit, 0) + n
         return touched
 
-    def _member_part(self, table: Any, span: Span | None, units: dict, names: Callable,
-                     shape: Callable[[tuple], tuple] | None, give_up: bool,
-                     write: parallel.Write, tick: parallel.Tick) -> dict:
+    def _member_part(self, table: Any, span: Span | None, units: dict,
+                     open_units: dict[str, int], names: Callable, with_row: bool,
+                     give_up: bool, write: parallel.Write, tick: parallel.Tick) -> dict:
         """Check the rows of one part of the members table (all of it when ``span`` is
         None), writing those without errors as COPY text; runs in a child for parts after
-        the first, so it reports what it found rather than adding to the totals."""
+        the first, so it reports what it found rather than adding to the totals.
+
+        The usual row is checked and written in one step (:mod:`~quantriet.imports.quick`);
+        any other row is converted, checked and written by the general path."""
         result = self.result
         count, listed = result.issue_count, len(result.issues)
         rows, lines, touched = 0, [], {}  # touched: unit id -> rows written
         check, line = self._member_row, bulk.copy_line
+        reading = table.reading(span)
+        first, convert = reading.first, reading.convert
+        usual = quick.member_lines(reading, open_units, names) or (lambda cells: None)
         # the loop frees what it allocates by reference counting; the collector's passes
         # over the growing caches (names, dates) cost about a fifth of it
         collecting = gc.isenabled()
         gc.disable()
         try:
-            for rownum, raw in table.rows(span):
-                rows += 1
-                out = check(rownum, raw, units, names)
-                if out is None:
-                    if give_up:
-                        raise _GiveUp
+            for number, cells in reading.raw:
+                if number < first:
                     continue
-                unit = out[-1]
+                done = usual(cells)
+                if done is not None:
+                    text, unit = done
+                    if with_row:
+                        text = f"{number}\t{text}"
+                else:
+                    values = convert(cells)
+                    if values is None:  # an empty row, a repeated header
+                        continue
+                    out = check(number, values, units, names)
+                    if out is None:
+                        if give_up:
+                            raise _GiveUp
+                        rows += 1
+                        continue
+                    unit = out[-1]
+                    text = line(out if with_row else out[1:])
+                rows += 1
                 touched[unit] = touched.get(unit, 0) + 1
-                lines.append(line(shape(out) if shape else out))
+                lines.append(text)
                 if len(lines) >= BATCH:
                     write("".join(lines))
                     lines.clear()

@@ -2105,6 +2105,18 @@ class Table:
         top of printed pages) are skipped. Values: str, int, float, datetime.date, bool, or
         None for an empty cell; see the module docstring.
         """
+        reading = self.reading(span)
+        first, convert = reading.first, reading.convert
+        for number, cells in reading.raw:
+            if number < first:
+                continue
+            values = convert(cells)
+            if values is not None:
+                yield number, values
+
+    def reading(self, span: Span | None = None) -> "Reading":
+        """What :meth:`rows` does, in parts: the raw rows and the conversion of one row's
+        cells, for a caller that handles the usual row on its own (the member import)."""
         offset = self._source.col_offset
         converters = dict(_CONVERTERS)
         if self._source.cells_are_text:  # what _as_text and _as_date do with a str
@@ -2117,26 +2129,24 @@ class Table:
         check = [(key, signatures[key]) for key, _, _ in plan if signatures.get(key)]
         if len(check) < 2:
             check = []
-        first = self.first_data_row
         needed = max((index for _, index, _ in plan), default=-1) + 1
         wide = all(index >= 0 for _, index, _ in plan)
-        raw_rows = self._source.raw_rows(span) if span else self._source.raw_rows()
-        for number, cells in raw_rows:
-            if number < first:
-                continue
+
+        def convert(cells: list[Any]) -> dict[str, Any] | None:
+            """The row's {key: value}; None for a row to skip (empty, a repeated header)."""
             width = len(cells)
             if wide and width >= needed:
-                values = {key: convert(cells[index]) for key, index, convert in plan}
+                values = {key: conv(cells[index]) for key, index, conv in plan}
             else:
                 values = {
-                    key: convert(cells[index]) if 0 <= index < width else None
-                    for key, index, convert in plan
+                    key: conv(cells[index]) if 0 <= index < width else None
+                    for key, index, conv in plan
                 }
             for value in values.values():
                 if value is not None:
                     break
             else:
-                continue  # nothing in any mapped column
+                return None  # nothing in any mapped column
             if check:
                 hits = 0
                 for key, texts in check:  # _signature, inlined: this runs for every row
@@ -2150,8 +2160,37 @@ class Table:
                 if hits >= 2:
                     filled = sum(1 for value in values.values() if value is not None)
                     if hits * 2 >= filled:
-                        continue
-            yield number, values
+                        return None
+            return values
+
+        raw = self._source.raw_rows(span) if span else self._source.raw_rows()
+        return Reading(
+            raw=raw, first=self.first_data_row, convert=convert,
+            cells={key: (index, conv) for key, index, conv in plan} if wide else {},
+            header_texts={key: texts for key, texts in check},
+        )
+
+
+@dataclass
+class Reading:
+    """One pass over a table's rows (:meth:`Table.reading`).
+
+    Attributes:
+        raw: (row number, cells) of every row of the sheet or part, header rows included.
+        first: the first data row's number; rows before it are the header.
+        convert: a data row's cells -> its {key: value}, or None when :meth:`Table.rows`
+            skips the row.
+        cells: key -> (index in a row's cells, the reader's conversion of that cell);
+            empty when a mapped column lies left of the cells a row holds.
+        header_texts: key -> the header texts (casefolded) by which ``convert`` knows a
+            repeated header row; empty when it does not look for one.
+    """
+
+    raw: Iterator[tuple[int, list[Any]]]
+    first: int
+    convert: Callable[[list[Any]], dict[str, Any] | None]
+    cells: dict[str, tuple[int, Callable[[Any], Any]]]
+    header_texts: dict[str, frozenset[str]]
 
 
 @dataclass

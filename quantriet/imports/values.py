@@ -45,13 +45,14 @@ def text(value: Any, max_length: int = 300) -> str:
     return out
 
 
-_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]*")
+CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]*")
+"""What a code may hold."""
 
 
 def code(value: Any, max_length: int = 40) -> str:
     """A natural key: numbers stored as numbers lose their '.0', text keeps leading zeros."""
     out = text(value, max_length)
-    if out and not _CODE.fullmatch(out):
+    if out and not CODE.fullmatch(out):
         raise CellError(_("“%(value)s” is not a valid code (letters, digits, . _ - /)."),
                         value=out)
     return out
@@ -146,7 +147,7 @@ def boolean(value: Any) -> bool:
     raise CellError(_("“%(value)s” is not yes/no (write x, có or leave empty)."), value=value)
 
 
-_GENDERS = {
+GENDERS = {
     "nam": "M", "m": "M", "male": "M", "trai": "M",
     "nu": "F", "f": "F", "female": "F", "gai": "F",
     "khac": "O", "other": "O", "o": "O", "": "",
@@ -163,9 +164,9 @@ def gender(value: Any) -> str:
     if fast is not None:
         return fast
     f = fold(text(value))
-    if f not in _GENDERS:
+    if f not in GENDERS:
         raise CellError(_("“%(value)s” is not a gender (Nam / Nữ)."), value=value)
-    return _GENDERS[f]
+    return GENDERS[f]
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
