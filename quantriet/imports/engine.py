@@ -470,16 +470,18 @@ class RosterImport:
 
     # ------------------------------------------------------------ staging tables
 
+    # {C}: the collation of org_person's bytewise columns (org.fields.BytewiseCharField),
+    # without which PostgreSQL cannot compare the two tables' values
     STAGE_MEMBERS = [
-        ("row", "INTEGER"), ("member_code", "VARCHAR(40)"), ("family_name", "VARCHAR(60)"),
+        ("row", "INTEGER"), ("member_code", "VARCHAR(40){C}"), ("family_name", "VARCHAR(60)"),
         ("middle_name", "VARCHAR(100)"), ("given_name", "VARCHAR(60)"),
         ("full_name", "VARCHAR(220)"), ("search_name", "VARCHAR(220)"),
-        ("sort_key", "VARCHAR(200)"), ("gender", "VARCHAR(1)"), ("birth_date", "DATE"),
-        ("national_id", "VARCHAR(12)"), ("union_card", "VARCHAR(30)"),
+        ("sort_key", "VARCHAR(200){C}"), ("gender", "VARCHAR(1)"), ("birth_date", "DATE"),
+        ("national_id", "VARCHAR(12){C}"), ("union_card", "VARCHAR(30){C}"),
         ("email", "VARCHAR(254)"), ("phone", "VARCHAR(20)"), ("unit_id", "BIGINT"),
     ]
     STAGE_POSITIONS = [
-        ("row", "INTEGER"), ("member_code", "VARCHAR(40)"), ("unit_id", "BIGINT"),
+        ("row", "INTEGER"), ("member_code", "VARCHAR(40){C}"), ("unit_id", "BIGINT"),
         ("type_id", "BIGINT"), ("full_time", "BOOLEAN"), ("start_date", "DATE"),
         ("end_date", "DATE"), ("managing_unit_id", "BIGINT"),
     ]
@@ -492,10 +494,11 @@ class RosterImport:
                 # temporary files (defaults: 4 MB and 64 MB); for this transaction only
                 cur.execute("SET LOCAL work_mem = '128MB'")
                 cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            bytewise = ' COLLATE "C"' if self.vendor == "postgresql" else ""
             for name, cols in (("qt_stage_members", self.STAGE_MEMBERS),
                                ("qt_stage_positions", self.STAGE_POSITIONS)):
                 cur.execute(f"DROP TABLE IF EXISTS {name}")
-                spec = ", ".join(f"{c} {t}" for c, t in cols)
+                spec = ", ".join(f"{c} {t.format(C=bytewise)}" for c, t in cols)
                 cur.execute(f"CREATE TEMPORARY TABLE {name} ({spec})")
 
     def _drop_staging(self) -> None:

@@ -9,6 +9,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from quantriet.org.fields import BytewiseCharField
 from quantriet.org import tree
 from quantriet.org.managers import GrantQuerySet, PersonQuerySet, PositionQuerySet, UnitQuerySet
 
@@ -136,7 +137,7 @@ class Person(models.Model):
         OTHER = "O", _("Other")
 
     # NULL, not "", for "none": the unique constraints below allow many NULLs
-    member_code = models.CharField(  # noqa: DJ001
+    member_code = BytewiseCharField(  # noqa: DJ001
         _("member code"), max_length=40, null=True, blank=True
     )
     family_name = models.CharField(_("family name"), max_length=60, blank=True)
@@ -144,13 +145,13 @@ class Person(models.Model):
     given_name = models.CharField(_("given name"), max_length=60)
     full_name = models.CharField(_("full name"), max_length=220, editable=False)
     search_name = models.CharField(max_length=220, editable=False)
-    sort_key = models.CharField(max_length=200, editable=False)
+    sort_key = BytewiseCharField(max_length=200, editable=False)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
-    national_id = models.CharField(  # noqa: DJ001
+    national_id = BytewiseCharField(  # noqa: DJ001
         _("national ID number"), max_length=12, null=True, blank=True
     )
-    union_card = models.CharField(  # noqa: DJ001
+    union_card = BytewiseCharField(  # noqa: DJ001
         _("union card number"), max_length=30, null=True, blank=True
     )
     email = models.EmailField(_("e-mail"), blank=True)
