@@ -265,6 +265,24 @@ def test_cli_import_and_export(org, tmp_path, capsys):
     assert zipfile.is_zipfile(tmp_path / "out.xlsx")
 
 
+def test_a_unit_moves_under_a_unit_the_same_file_creates(org, tmp_path):
+    units = [
+        ["HN-TH", "Liên đoàn Lao động quận Tây Hồ", "LDLD-01", "district", "", "", "01/01/2025"],
+        ["HN-BD-CS1", "Công đoàn cơ sở Trường THPT Phan Đình Phùng", "HN-TH", "grassroots", "",
+         "2500", "01/07/2025"],
+    ]
+    result = run(write_csvs(tmp_path / "m", units))
+    assert result.ok, [i.text("en") for i in result.issues]
+    assert (result.tables["units"].new, result.tables["units"].updated) == (1, 1)
+    tay_ho, cs1 = Unit.objects.get(code="HN-TH"), Unit.objects.get(code="HN-BD-CS1")
+    assert tay_ho.parent == org.hn and tay_ho.path.startswith(org.hn.path)
+    assert tay_ho.search_name == "lien doan lao dong quan tay ho hn-th"
+    assert tay_ho.valid_from == dt.date(2025, 1, 1) and tay_ho.depth == org.hn.depth + 1
+    assert cs1.parent == tay_ho and cs1.path.startswith(tay_ho.path)
+    assert UnitEvent.objects.filter(unit=tay_ho, kind=UnitEvent.Kind.CREATED).count() == 1
+    assert cs1.members.count() == 3 and services.verify_member_counters() == []
+
+
 def test_restructuring_columns(org, tmp_path):
     """A units sheet can merge, move and dissolve (dissolved_on = the effective date)."""
     header = UNITS_H + ["Sáp nhập vào", "Chuyển về", "Ngày giải thể"]
