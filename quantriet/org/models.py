@@ -9,8 +9,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from quantriet.org.fields import BytewiseCharField
 from quantriet.org import tree
+from quantriet.org.fields import BytewiseCharField
 from quantriet.org.managers import GrantQuerySet, PersonQuerySet, PositionQuerySet, UnitQuerySet
 
 
