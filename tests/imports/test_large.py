@@ -15,7 +15,7 @@ from quantriet.imports.engine import RosterImport
 from quantriet.imports.models import ImportJob
 from quantriet.org import services as services_org
 from quantriet.org.models import Person, Position, Unit
-from tests.factories import unit, user
+from tests.factories import person, unit, user
 from tests.imports.test_engine import MEMBERS_H, POSITIONS, UNITS, UNITS_H, run, write_csvs
 from tests.imports.test_views import _csv, _zip
 
@@ -153,6 +153,9 @@ def test_the_first_load_writes_what_the_staging_path_writes(empty_tree, tmp_path
     fast, fast_people, fast_counters = _import(tmp_path, "a", rows)
     assert fast.ok, [i.text("en") for i in fast.issues[:5]]
     assert paths == (["4 parts", "first load"] if POSTGRES else ["staging"])
+    # the first load wrote ids of its own: the sequence goes on after them
+    last = Person.objects.order_by("-id").values_list("id", flat=True)[0]
+    assert person(Unit.objects.get(code="HN-BD-CS5"), "Lê Văn Sau").pk > last
     # again, on the staging path: into an empty table too, read by one process
     Position.objects.all().delete()
     Person.objects.all().delete()
