@@ -107,27 +107,6 @@ def default_now(table: str, columns: list[str]) -> Iterator[None]:
             f"ALTER COLUMN {quoted(c)} DROP DEFAULT" for c in columns))
 
 
-def insert_instances(model: type[Model], objs: list[Model]) -> None:
-    """``bulk_create`` for many new rows, through :func:`copy_rows`.
-
-    The values are prepared as ``bulk_create`` prepares them (``pre_save`` then
-    ``get_db_prep_save``), but no INSERT statement of thousands of placeholders is built
-    and parsed: 10,000 units and their events took 1.5 s through the ORM. Primary keys
-    are written when the objects have them (all or none) and are not read back otherwise.
-    Signals are not sent, as with ``bulk_create``.
-    """
-    if not objs:
-        return
-    with_pk = objs[0].pk is not None
-    if any((obj.pk is not None) != with_pk for obj in objs):
-        raise ValueError("either every object has its primary key or none has")
-    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: no proxy lookup per value
-    copy_rows(model, [f.column for f in fields], (
-        [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields] for obj in objs
-    ))
-
-
 def copy_rows(model: type[Model], columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
     """Write rows of database values into ``model``'s table; columns not named get NULL.
 

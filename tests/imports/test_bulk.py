@@ -1,6 +1,5 @@
 """Bulk loads into a nearly empty table: indexes and constraints dropped, then built again."""
 
-import datetime as dt
 
 import pytest
 from django.db import connection, transaction
@@ -81,24 +80,3 @@ def test_worth_it_only_when_the_table_holds_fewer_rows(org, monkeypatch):
     assert not bulk.worth_it("org_person", existing + 1)
 
 
-def test_insert_instances_writes_what_bulk_create_writes(org):
-    from django.utils.translation import gettext_lazy as _
-
-    from quantriet.org.models import UnitEvent
-
-    def events(note):
-        return [UnitEvent(unit=org.bd, kind=UnitEvent.Kind.CREATED, date=dt.date(2025, 7, 1),
-                          new_parent=org.bd.parent, note=note)
-                for _i in range(3)]
-
-    fields = [f.attname for f in UnitEvent._meta.concrete_fields
-              if f.attname not in ("id", "note", "created_at")]
-    UnitEvent.objects.bulk_create(events(_("imported by the ORM")))
-    bulk.insert_instances(UnitEvent, events(_("imported by COPY")))
-    orm = list(UnitEvent.objects.filter(note="imported by the ORM").values_list(*fields))
-    copied = UnitEvent.objects.filter(note="imported by COPY")
-    assert len(orm) == 3 and list(copied.values_list(*fields)) == orm
-    assert all(e.created_at is not None for e in copied)
-
-    with pytest.raises(ValueError, match="primary key"):
-        bulk.insert_instances(UnitEvent, [UnitEvent(pk=10**9, unit=org.bd), UnitEvent()])

@@ -283,6 +283,37 @@ def test_a_unit_moves_under_a_unit_the_same_file_creates(org, tmp_path):
     assert cs1.members.count() == 3 and services.verify_member_counters() == []
 
 
+def test_new_units_are_written_as_the_orm_writes_them(org):
+    from quantriet.imports.engine import _NewUnit
+    from quantriet.org import tree
+    from quantriet.text import fold
+
+    imp = RosterImport(None)
+    grassroots = org.cs1.level
+    values = [dict(name="Công đoàn Công ty Sông Hồng", level_id=grassroots.pk,
+                   parent_id=org.bd.pk, province_code="01", province_name="Hà Nội",
+                   member_count=120, valid_from=dt.date(2025, 7, 1)),
+              dict(name="Công đoàn cơ sở Phường Kim Mã", level_id=grassroots.pk,
+                   parent_id=org.bd.pk, province_code="", province_name="",
+                   member_count=None, valid_from=None)]
+    ids = imp._allocate_unit_ids(4)
+    rows = [_NewUnit(pk=pk, code=f"COPY-{pk}", path=org.bd.path + tree.encode(pk), **v)
+            for pk, v in zip(ids[:2], values, strict=True)]
+    imp._insert_units(rows)
+    Unit.objects.bulk_create([
+        Unit(pk=pk, code=f"ORM-{pk}", path=org.bd.path + tree.encode(pk),
+             depth=org.bd.depth + 1, search_name=fold(f"{v['name']} ORM-{pk}"), **v)
+        for pk, v in zip(ids[2:], values, strict=True)])
+    fields = [f.attname for f in Unit._meta.concrete_fields
+              if f.attname not in ("id", "code", "path", "search_name", "created_at",
+                                   "updated_at")]
+    copied = Unit.objects.filter(code__startswith="COPY-").order_by("id")
+    orm = Unit.objects.filter(code__startswith="ORM-").order_by("id")
+    assert list(copied.values_list(*fields)) == list(orm.values_list(*fields))
+    assert [u.search_name for u in copied] == [fold(f"{u.name} {u.code}") for u in copied]
+    assert all(u.created_at and u.updated_at and u.depth == org.bd.depth + 1 for u in copied)
+
+
 def test_restructuring_columns(org, tmp_path):
     """A units sheet can merge, move and dissolve (dissolved_on = the effective date)."""
     header = UNITS_H + ["Sáp nhập vào", "Chuyển về", "Ngày giải thể"]
