@@ -48,8 +48,8 @@ again when full."""
 # no backslash, tab or line break, so nothing to escape for COPY either)
 _CODE_40 = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]{0,39}").fullmatch
 _CODE_30 = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]{0,29}").fullmatch
-_EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@[A-Za-z0-9.\-]{1,180}\.[A-Za-z]{2,63}"
-                    ).fullmatch
+_EMAIL = re.compile(  # at most 249 characters: the column holds 254
+    r"[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@[A-Za-z0-9.\-]{1,120}\.[A-Za-z]{2,63}").fullmatch
 _PHONE = re.compile(r"0[0-9]{8,10}").fullmatch
 _NID = re.compile(r"[0-9]{12}").fullmatch
 
@@ -82,6 +82,9 @@ def member_lines(reading: Reading, units: dict[str, int],
     if len(header_hits) >= 2 or not reading.cells:
         return None
     cells = reading.cells
+    # a raw cell equal to one of these codes is a code as the general path reads it (a
+    # unit whose code it would refuse, "CS 01", is left to it)
+    units = {code: pk for code, pk in units.items() if _CODE_40(code)}
     missing = [key for key in KEYS if key not in cells]
     indexes = [cells[key][0] if key in cells else -1 for key in KEYS]
     getter = itemgetter(*indexes)

@@ -33,7 +33,8 @@ CELLS = {  # per column: usual forms, forms the general path cleans, and errors
                     1190000111, 1190000111.0, "", None, "\uff10" * 12, "001.190.000.111"],
     "union_card": ["TDV001", "", None, "T DV", "X" * 30, "X" * 31, 123, "t\\1"],
     "email": ["a@b.vn", "An.Le@Cong-Ty.com.vn", "", None, "bad", "a b@c.vn", "a\\b@c.vn",
-              " a@b.vn ", "x@y", 5],
+              " a@b.vn ", "x@y", 5, "a@" + "b" * 112 + ".vn",
+              "a" * 60 + "@" + "b" * 150 + "." + "c" * 50],  # 262 characters: too long
     "phone": ["0912345678", "0912 345 678", "+84912345678", "912345678", 912345678, "",
               None, "abc", "\u0660\u0669\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668",
               "091234567890123"],
@@ -153,6 +154,16 @@ def test_rows_with_errors_or_out_of_scope_take_the_general_path(org, paths):
         for index, value in change.items():
             cells[index] = value
         assert usual(cells) is None, change
+
+
+def test_a_unit_code_the_general_path_would_refuse_is_left_to_it(org, paths):
+    table = open_workbook(paths[0]).tables["members"]
+    usual = quick.member_lines(table.reading(), {"CS 01": org.cs1.pk, "HN-BD-CS1": org.cs1.pk},
+                               _name_fields)
+    cells = list(USUAL[0])
+    assert usual(cells) is not None
+    cells[8] = "CS 01"  # on record (loaded in bulk, say), but not a code
+    assert usual(cells) is None
 
 
 def test_a_header_whose_texts_could_be_values_leaves_every_row_to_the_general_path(
