@@ -193,6 +193,21 @@ def test_a_first_load_with_an_error_lists_what_the_staging_path_lists(
     assert fast.summary() == slow.summary()
 
 
+def test_one_bad_row_among_100000_writes_nothing_and_is_named(empty_tree, tmp_path):
+    """At the real thresholds: on PostgreSQL a first load, given up at the row."""
+    rows = _roster(100_000)
+    rows[61_233][3] = "31/02/1990"  # row 61,235 of the file, under its header
+    units_before = Unit.objects.count()
+    result = run(write_csvs(tmp_path / "a", UNITS, rows, None))
+    assert not result.applied and result.issue_count == 1
+    (issue,) = result.issues
+    assert (issue.table, issue.row, issue.column) == ("members", 61_235, "birth_date")
+    assert "31/02/1990" in issue.text("en")
+    assert result.tables["members"].rows == 100_000
+    assert not Person.objects.exists()
+    assert Unit.objects.count() == units_before  # the file's units are not written either
+
+
 def test_errors_found_by_the_parts_are_listed_in_file_order(org, tmp_path, monkeypatch,
                                                            paths):
     """The member table is not empty: the staging path, its rows read in four parts."""
